@@ -1,0 +1,171 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the envops.aws_secrets collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Applying plans: each secret's writes in order, secrets in a bounded pool of threads.
+
+Never called in check mode. Internal to the envops.aws_secrets collection: not a public API.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing SDK
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import CREATED
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import FAILED
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SecretPlan
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_present
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_one_value
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import describe_current
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import generated_payload
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import payload_sensitive_forms
+
+NOT_ATTEMPTED = {
+    "code": "NotAttempted",
+    "message": "not attempted: fail_fast stopped the run after an earlier failure",
+}
+
+
+@dataclass
+class Outcome:
+    """What applying one plan did."""
+
+    action: str
+    changes: List[str]
+    arn: Optional[str] = None
+    version_id: Optional[str] = None
+    wrote: bool = False
+    error: Optional[dict] = None
+
+
+def error_of(exception: Exception) -> dict:
+    """An AWS error code and message; botocore's parameter messages can quote values, so not those."""
+    if isinstance(exception, ClientError):
+        error = exception.response.get("Error", {})
+        return {"code": error.get("Code", "ClientError"), "message": error.get("Message", "")}
+    if isinstance(exception, ParamValidationError):
+        return {"code": "ParamValidationError", "message": "botocore refused the request parameters"}
+    return {"code": type(exception).__name__, "message": str(exception)}
+
+
+class _SecretWriter:
+    """Carries out one plan; generated values are registered for masking before they are sent."""
+
+    def __init__(self, calls, register_sensitive: Callable[[set], None]):
+        self.calls = calls
+        self.register_sensitive = register_sensitive
+
+    def _payload(self, plan: SecretPlan, generated):
+        if plan.declared.payload is not None:
+            return plan.declared.payload
+        if generated[0] is None:
+            options = plan.declared.generate
+            answer = self.calls(
+                "get_random_password",
+                PasswordLength=options["length"],
+                ExcludeCharacters=options.get("exclude_characters") or "",
+                ExcludePunctuation=options["exclude_punctuation"],
+                ExcludeNumbers=options["exclude_numbers"],
+                ExcludeUppercase=options["exclude_uppercase"],
+                ExcludeLowercase=options["exclude_lowercase"],
+                IncludeSpace=options["include_space"],
+                RequireEachIncludedType=options["require_each_included_type"],
+            )
+            generated[0] = generated_payload(answer["RandomPassword"], options.get("json_key"))
+            self.register_sensitive(payload_sensitive_forms(generated[0]))
+        return generated[0]
+
+    def apply(self, plan: SecretPlan, generated=None) -> Outcome:
+        generated = generated if generated is not None else [None]
+        outcome = Outcome(action=plan.action, changes=list(plan.changes), arn=plan.arn)
+        if plan.delete is not None:
+            self.calls("delete_secret", SecretId=plan.arn, **plan.delete)
+            outcome.wrote = True
+            return outcome
+        if plan.restore:
+            self.calls("restore_secret", SecretId=plan.arn)
+            outcome.wrote = True
+        value_params = {}
+        if plan.write_value:
+            value_params = dict(self._payload(plan, generated).api_params(), ClientRequestToken=plan.value_token)
+        if plan.create is not None:
+            return self._create(plan, value_params, outcome, generated)
+        if plan.update or value_params:
+            operation = "update_secret" if plan.update else "put_secret_value"
+            answer = self.calls(operation, SecretId=plan.arn, **dict(plan.update or {}, **value_params))
+            outcome.wrote = True
+            if value_params:
+                outcome.version_id = answer.get("VersionId")
+        if plan.tags_to_set:
+            self.calls("tag_resource", SecretId=plan.arn,
+                       Tags=[{"Key": key, "Value": value} for key, value in plan.tags_to_set.items()])
+            outcome.wrote = True
+        if plan.tags_to_remove:
+            self.calls("untag_resource", SecretId=plan.arn, TagKeys=list(plan.tags_to_remove))
+            outcome.wrote = True
+        return outcome
+
+    def _create(self, plan: SecretPlan, value_params: dict, outcome: Outcome, generated) -> Outcome:
+        try:
+            answer = self.calls("create_secret", **dict(plan.create, **value_params))
+        except is_boto3_error_code(["ResourceExistsException", "InvalidRequestException"]) as conflict:
+            # The listing lags writes on AWS: the secret exists (or is scheduled for deletion)
+            # after all. Reconcile with what DescribeSecret shows instead of failing.
+            current = describe_current(self.calls, plan.full_name)
+            if current is None:
+                raise conflict
+            return self._reconcile(plan, current, generated)
+        outcome.arn = answer.get("ARN")
+        outcome.version_id = answer.get("VersionId")
+        outcome.wrote = True
+        return outcome
+
+    def _reconcile(self, plan: SecretPlan, current, generated) -> Outcome:
+        if plan.value_token and current.current_version_id == plan.value_token:
+            # Our own create went through and its answer was lost before a retry.
+            return Outcome(action=CREATED, changes=list(plan.changes), arn=current.arn,
+                           version_id=plan.value_token, wrote=True)
+        current_value = None
+        declared = plan.declared
+        if declared.payload is not None and declared.overwrite and current.has_value:
+            current_value = read_one_value(self.calls, current.arn)
+        replanned = plan_present(declared, current, current_value)
+        if replanned.error:
+            return Outcome(action=FAILED, changes=replanned.changes, arn=current.arn, error=replanned.error)
+        return self.apply(replanned, generated)
+
+
+def apply_plans(
+    plans: List[SecretPlan],
+    calls,
+    concurrency: int,
+    fail_fast: bool,
+    register_sensitive: Callable[[set], None],
+) -> Dict[int, Outcome]:
+    """Outcomes by plan index, for the plans that have writes."""
+    writer = _SecretWriter(calls, register_sensitive)
+    stop = threading.Event()
+
+    def run(plan: SecretPlan) -> Outcome:
+        if stop.is_set():
+            return Outcome(action=FAILED, changes=list(plan.changes), arn=plan.arn, error=dict(NOT_ATTEMPTED))
+        try:
+            return writer.apply(plan)
+        except (BotoCoreError, ClientError) as error:
+            if fail_fast:
+                stop.set()
+            return Outcome(action=FAILED, changes=list(plan.changes), arn=plan.arn, error=error_of(error))
+
+    indexes = [index for index, plan in enumerate(plans) if plan.has_writes and not plan.error]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        outcomes = list(pool.map(lambda index: run(plans[index]), indexes))
+    return dict(zip(indexes, outcomes))

@@ -1,0 +1,296 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the envops.aws_secrets collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Validation of aws_secrets_manager_set's options into declared secrets.
+
+Every check runs before the first AWS call and every problem is collected, so one error
+message names all offending items at once. Internal to the envops.aws_secrets collection.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import MAX_VALUE_BYTES
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import SecretPayload
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import binary_payload
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import decode_base64
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import json_payload
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import payload_sensitive_forms
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import payload_size
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import string_payload
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
+MAX_NAME_LENGTH = 512
+# Secrets Manager appends "-" and six characters to make an ARN; a name that already ends that
+# way makes partial-ARN lookups ambiguous.
+ARN_SUFFIX_LOOKALIKE = re.compile(r"-[A-Za-z0-9]{6}$")
+MAX_TAG_KEY_LENGTH = 128
+MAX_TAG_VALUE_LENGTH = 256
+MAX_TAGS = 50
+MIN_CONCURRENCY, MAX_CONCURRENCY = 1, 64
+MAX_PASSWORD_LENGTH = 4096
+VALUE_OPTIONS = ("value", "json_value", "binary_value", "generate")
+
+
+@dataclass(frozen=True)
+class DeclaredSecret:
+    """One secret as the task declares it. None in an attribute means "not managed"."""
+
+    label: str  # where it came from, for messages: "names[3]" or "secrets[0]"
+    full_name: str
+    state: str
+    description: Optional[str] = None
+    tags: Optional[dict] = None
+    purge_tags: bool = True
+    kms_key_id: Optional[str] = None
+    payload: Optional[SecretPayload] = field(default=None, repr=False)
+    generate: Optional[dict] = None
+    overwrite: bool = False
+    recovery_window: int = 30
+    restore: bool = True
+
+
+@dataclass
+class Declaration:
+    """The validated task: declared secrets in input order, plus what applies to all of them."""
+
+    secrets: List[DeclaredSecret]
+    prefix: str
+    prune: bool
+    prune_recovery_window: int
+    concurrency: int
+    fail_fast: bool
+    warnings: List[str]
+    sensitive_values: set = field(repr=False)
+
+
+class DeclarationError(Exception):
+    """Bad input: the message lists every offending item."""
+
+    def __init__(self, problems: List[str]):
+        self.problems = problems
+        super().__init__(
+            "Invalid input, nothing was changed ({0} problem{1}):\n- {2}".format(
+                len(problems), "" if len(problems) == 1 else "s", "\n- ".join(problems)
+            )
+        )
+
+
+def _describe(label: str, name: Optional[str]) -> str:
+    return "{0} ({1!r})".format(label, name) if name else label
+
+
+def _check_name(full_name: str) -> List[str]:
+    problems = []
+    if not full_name:
+        problems.append("the name is empty")
+    elif len(full_name) > MAX_NAME_LENGTH:
+        problems.append(
+            "the full name is {0} characters long, over the limit of {1}".format(len(full_name), MAX_NAME_LENGTH)
+        )
+    if full_name and not NAME_PATTERN.match(full_name):
+        bad = sorted({char for char in full_name if not NAME_PATTERN.match(char)})
+        problems.append(
+            "the name has characters Secrets Manager does not allow ({0}); use letters, digits and /_+=.@-".format(
+                " ".join(repr(char) for char in bad)
+            )
+        )
+    return problems
+
+
+def _check_recovery_window(window: int, where: str) -> List[str]:
+    if window == 0 or 7 <= window <= 30:
+        return []
+    return ["{0} is {1}; it must be 0 (delete without recovery) or 7 to 30 days".format(where, window)]
+
+
+def _check_tags(tags: dict, where: str) -> Tuple[dict, List[str]]:
+    """Tags as strings; AWS keeps tag values as strings, so 8080 and "8080" are one tag."""
+    problems = []
+    normalised = {}
+    for key, value in tags.items():
+        key_text = str(key)
+        if isinstance(value, (dict, list)):
+            problems.append("{0}: tag {1!r} has a {2} value; tag values are strings".format(where, key_text,
+                                                                                             type(value).__name__))
+            continue
+        value_text = "" if value is None else str(value)
+        if isinstance(value, bool):
+            value_text = value_text.lower()
+        if not key_text or len(key_text) > MAX_TAG_KEY_LENGTH:
+            problems.append("{0}: tag key {1!r} must be 1 to {2} characters".format(where, key_text,
+                                                                                   MAX_TAG_KEY_LENGTH))
+        if key_text.lower().startswith("aws:"):
+            problems.append("{0}: tag key {1!r} uses the reserved prefix 'aws:'".format(where, key_text))
+        if len(value_text) > MAX_TAG_VALUE_LENGTH:
+            problems.append("{0}: the value of tag {1!r} is over {2} characters".format(where, key_text,
+                                                                                       MAX_TAG_VALUE_LENGTH))
+        normalised[key_text] = value_text
+    if len(normalised) > MAX_TAGS:
+        problems.append("{0}: {1} tags, over the limit of {2}".format(where, len(normalised), MAX_TAGS))
+    return normalised, problems
+
+
+def _check_generate(generate: dict, where: str) -> List[str]:
+    problems = []
+    length = generate.get("length")
+    if length is None or not 1 <= length <= MAX_PASSWORD_LENGTH:
+        problems.append("{0}: generate.length is {1}; it must be 1 to {2}".format(where, length, MAX_PASSWORD_LENGTH))
+    if all(
+        generate.get(option)
+        for option in ("exclude_punctuation", "exclude_numbers", "exclude_uppercase", "exclude_lowercase")
+    ) and not generate.get("include_space"):
+        problems.append("{0}: generate excludes every kind of character".format(where))
+    if generate.get("json_key") == "":
+        problems.append("{0}: generate.json_key is empty".format(where))
+    return problems
+
+
+def _payload_of(item: dict, where: str) -> Tuple[Optional[SecretPayload], List[str]]:
+    """The stored form of the item's value option; messages never quote the value."""
+    try:
+        if item.get("value") is not None:
+            payload = string_payload(item["value"])
+        elif item.get("json_value") is not None:
+            payload = json_payload(item["json_value"])
+        elif item.get("binary_value") is not None:
+            payload = binary_payload(decode_base64(item["binary_value"]))
+        else:
+            return None, []
+    except ValueError as error:
+        return None, ["{0}: binary_value {1}".format(where, error)]
+    except TypeError:
+        return None, ["{0}: json_value cannot be stored as JSON".format(where)]
+    size = payload_size(payload)
+    if size > MAX_VALUE_BYTES:
+        return None, ["{0}: the value is {1} bytes, over the limit of {2}".format(where, size, MAX_VALUE_BYTES)]
+    if size == 0:
+        return None, ["{0}: the value is empty; Secrets Manager does not store an empty value".format(where)]
+    return payload, []
+
+
+def _declared_items(params: dict) -> List[Tuple[str, dict]]:
+    """names and secrets as one list of (label, item) in input order."""
+    items = [("names[{0}]".format(index), {"name": name}) for index, name in enumerate(params.get("names") or [])]
+    items += [("secrets[{0}]".format(index), item) for index, item in enumerate(params.get("secrets") or [])]
+    return items
+
+
+def declare(params: dict) -> Declaration:
+    """Validate the module's params; raise DeclarationError naming every offending item."""
+    problems: List[str] = []
+    warnings: List[str] = []
+    sensitive_values: set = set()
+    prefix = params.get("prefix") or ""
+
+    if prefix and not NAME_PATTERN.match(prefix):
+        problems.append("prefix {0!r} has characters Secrets Manager does not allow".format(prefix))
+    concurrency = params.get("concurrency")
+    if not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
+        problems.append("concurrency is {0}; it must be {1} to {2}".format(concurrency, MIN_CONCURRENCY,
+                                                                         MAX_CONCURRENCY))
+    problems += _check_recovery_window(params["recovery_window"], "recovery_window")
+    if params.get("prune") and not prefix:
+        problems.append("prune needs a prefix: without one it would consider every secret in the account")
+    module_tags = None
+    if params.get("tags") is not None:
+        module_tags, tag_problems = _check_tags(params["tags"], "tags")
+        problems += tag_problems
+    if params.get("generate") is not None:
+        problems += _check_generate(params["generate"], "generate")
+
+    items = _declared_items(params)
+    if not items and not params.get("prune"):
+        problems.append("nothing is declared: give names or secrets (or prune with a prefix)")
+
+    declared: List[DeclaredSecret] = []
+    first_label_by_name = {}
+    for label, item in items:
+        name = item.get("name")
+        where = _describe(label, name)
+        full_name = prefix + (name or "")
+        item_problems = ["{0}: {1}".format(where, problem) for problem in _check_name(full_name)]
+        if name is not None and not item_problems and ARN_SUFFIX_LOOKALIKE.search(full_name):
+            warnings.append(
+                "{0}: the name ends with a hyphen and six characters, which Secrets Manager may confuse with "
+                "the random suffix of an ARN".format(where)
+            )
+        if full_name in first_label_by_name:
+            item_problems.append(
+                "{0}: duplicate of {1}; the full name {2!r} is declared twice".format(
+                    where, first_label_by_name[full_name], full_name
+                )
+            )
+        else:
+            first_label_by_name[full_name] = label
+
+        given_value_options = [option for option in VALUE_OPTIONS if item.get(option) is not None]
+        if len(given_value_options) > 1:
+            item_problems.append(
+                "{0}: give at most one of {1}; got {2}".format(where, ", ".join(VALUE_OPTIONS),
+                                                             ", ".join(given_value_options))
+            )
+            payload = None
+        else:
+            payload, payload_problems = _payload_of(item, where)
+            item_problems += payload_problems
+        if payload is not None:
+            sensitive_values |= payload_sensitive_forms(payload)
+
+        recovery_window = item.get("recovery_window")
+        if recovery_window is None:
+            recovery_window = params["recovery_window"]
+        else:
+            item_problems += _check_recovery_window(recovery_window, "{0}: recovery_window".format(where))
+
+        tags = module_tags
+        if item.get("tags") is not None:
+            item_tags, tag_problems = _check_tags(item["tags"], where)
+            item_problems += tag_problems
+            tags = dict(module_tags or {}, **item_tags)
+            if len(tags) > MAX_TAGS:
+                item_problems.append("{0}: {1} tags once merged, over the limit of {2}".format(where, len(tags),
+                                                                                            MAX_TAGS))
+
+        generate = item.get("generate")
+        if generate is not None:
+            item_problems += _check_generate(generate, where)
+        elif payload is None and not given_value_options:
+            generate = params.get("generate")
+
+        problems += item_problems
+        if item_problems:
+            continue
+        declared.append(
+            DeclaredSecret(
+                label=label,
+                full_name=full_name,
+                state=item.get("state") or params["state"],
+                description=item["description"] if item.get("description") is not None else params.get("description"),
+                tags=tags,
+                purge_tags=params["purge_tags"],
+                kms_key_id=item.get("kms_key_id") or params.get("kms_key_id"),
+                payload=payload,
+                generate=generate if payload is None else None,
+                overwrite=item["overwrite"] if item.get("overwrite") is not None else params["overwrite"],
+                recovery_window=recovery_window,
+                restore=params["restore"],
+            )
+        )
+
+    if problems:
+        raise DeclarationError(problems)
+    return Declaration(
+        secrets=declared,
+        prefix=prefix,
+        prune=bool(params.get("prune")),
+        prune_recovery_window=params["recovery_window"],
+        concurrency=concurrency,
+        fail_fast=bool(params.get("fail_fast")),
+        warnings=warnings,
+        sensitive_values=sensitive_values,
+    )

@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the envops.aws_secrets collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Argument spec of aws_secrets_manager_set.
+
+Internal to the envops.aws_secrets collection: not a public API, may change without notice.
+"""
+
+from __future__ import annotations
+
+import copy
+
+DEFAULT_CONCURRENCY = 8
+DEFAULT_RECOVERY_WINDOW = 30
+
+GENERATE_OPTIONS = dict(
+    length=dict(type="int", default=32),
+    exclude_characters=dict(type="str", default=""),
+    exclude_punctuation=dict(type="bool", default=False),
+    exclude_numbers=dict(type="bool", default=False),
+    exclude_uppercase=dict(type="bool", default=False),
+    exclude_lowercase=dict(type="bool", default=False),
+    include_space=dict(type="bool", default=False),
+    require_each_included_type=dict(type="bool", default=True),
+    json_key=dict(type="str", no_log=False),
+)
+
+# Item options default to None so "left unset" can be told apart from "set": item overrides module.
+SECRET_ITEM_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    description=dict(type="str"),
+    tags=dict(type="dict"),
+    kms_key_id=dict(type="str"),
+    value=dict(type="str", no_log=True),
+    json_value=dict(type="dict", no_log=True),
+    binary_value=dict(type="str", no_log=True),
+    generate=dict(type="dict", options=GENERATE_OPTIONS),
+    overwrite=dict(type="bool"),
+    state=dict(type="str", choices=["present", "absent"]),
+    recovery_window=dict(type="int"),
+)
+
+
+def set_module_argument_spec() -> dict:
+    """The argument spec of aws_secrets_manager_set, without amazon.aws's connection options."""
+    return dict(
+        names=dict(type="list", elements="str", default=[]),
+        secrets=dict(type="list", elements="dict", default=[], options=copy.deepcopy(SECRET_ITEM_OPTIONS)),
+        prefix=dict(type="str", default=""),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        description=dict(type="str"),
+        tags=dict(type="dict"),
+        purge_tags=dict(type="bool", default=True),
+        kms_key_id=dict(type="str"),
+        generate=dict(type="dict", options=copy.deepcopy(GENERATE_OPTIONS)),
+        overwrite=dict(type="bool", default=False),
+        recovery_window=dict(type="int", default=DEFAULT_RECOVERY_WINDOW),
+        restore=dict(type="bool", default=True),
+        prune=dict(type="bool", default=False),
+        concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
+        fail_fast=dict(type="bool", default=False),
+    )

@@ -1,0 +1,408 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the envops.aws_secrets collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: aws_secrets_manager_set
+short_description: Bring many AWS Secrets Manager secrets to their declared state in one task
+version_added: 0.1.0
+description:
+  - Creates, updates, tags, encrypts, deletes and restores a whole list of secrets in one task.
+  - Reads are batched. Metadata comes from C(ListSecrets) with name-prefix filters, 100 secrets a page.
+    Values come from C(BatchGetSecretValue), 20 secrets a call, and are read only when O(overwrite=true) needs a comparison.
+  - Writes run in a bounded pool of threads (O(concurrency)). They retry throttling and transient errors with jittered
+    backoff, and carry a C(ClientRequestToken), so a retried write never makes a second version.
+  - Check mode reports the same plan, result and diff as a real run, and makes no write call.
+  - A secret value, given or generated, never appears in the result, the diff, a warning or an error message.
+    Nor do its JSON or base64 re-encodings. The diff shows a marker in its place.
+  - An option left unset is not managed. For example, an existing description or tag set is left alone when
+    O(description) or O(tags) is not given.
+author:
+  - envops platform engineering
+options:
+  names:
+    description:
+      - Names of secrets that must exist, after O(prefix) is added.
+      - A missing secret is created without a value, or with a generated one when O(generate) is set.
+      - Module-wide options (O(description), O(tags), O(kms_key_id), O(state)...) apply to each.
+    type: list
+    elements: str
+    default: []
+  secrets:
+    description:
+      - Secrets declared one by one. An item's options override the module-wide ones of the same name.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The secret's name, after O(prefix) is added.
+        type: str
+        required: true
+      description:
+        description: The secret's description. Overrides O(description).
+        type: str
+      tags:
+        description: Tags, merged over the module-wide O(tags).
+        type: dict
+      kms_key_id:
+        description: KMS key ID, ARN, alias name or alias ARN. Overrides O(kms_key_id).
+        type: str
+      value:
+        description:
+          - The value as a string.
+          - Only one of O(secrets[].value), O(secrets[].json_value), O(secrets[].binary_value) and
+            O(secrets[].generate) may be given.
+        type: str
+      json_value:
+        description:
+          - The value as a dictionary, stored as compact JSON with sorted keys.
+          - Compared with the stored value as parsed JSON, so key order and spacing never count as a change.
+        type: dict
+      binary_value:
+        description: The value as base64-encoded bytes, stored as C(SecretBinary).
+        type: str
+      generate:
+        description: Generate the value with C(GetRandomPassword) if the secret has none. Overrides O(generate).
+        type: dict
+        suboptions: &generate_options
+          length:
+            description: Number of characters, 1 to 4096.
+            type: int
+            default: 32
+          exclude_characters:
+            description: Characters never to use.
+            type: str
+            default: ""
+          exclude_punctuation:
+            description: Use no punctuation.
+            type: bool
+            default: false
+          exclude_numbers:
+            description: Use no digits.
+            type: bool
+            default: false
+          exclude_uppercase:
+            description: Use no uppercase letters.
+            type: bool
+            default: false
+          exclude_lowercase:
+            description: Use no lowercase letters.
+            type: bool
+            default: false
+          include_space:
+            description: Allow the space character.
+            type: bool
+            default: false
+          require_each_included_type:
+            description: Use at least one character of each included kind.
+            type: bool
+            default: true
+          json_key:
+            description: Store the value as C({"<json_key>": "<generated>"}) instead of a bare string.
+            type: str
+      overwrite:
+        description: Overrides O(overwrite).
+        type: bool
+      state:
+        description: Overrides O(state).
+        type: str
+        choices: [present, absent]
+      recovery_window:
+        description: Overrides O(recovery_window).
+        type: int
+  prefix:
+    description:
+      - Prepended to every name in O(names) and O(secrets), for example C(staging/payments/).
+      - With a prefix, one C(ListSecrets) listing covers every declared secret, which is the fewest calls.
+        Without one, the listing takes one call for each 10 names.
+    type: str
+    default: ""
+  state:
+    description: Whether the secrets should exist. The default for every item.
+    type: str
+    choices: [present, absent]
+    default: present
+  description:
+    description: Default description for every secret. Unset means an existing description is left alone.
+    type: str
+  tags:
+    description: Default tags for every secret. Unset means existing tags are left alone.
+    type: dict
+  purge_tags:
+    description:
+      - Remove tags that are not declared.
+      - Applies only to secrets whose tags are given, through O(tags) or O(secrets[].tags).
+    type: bool
+    default: true
+  kms_key_id:
+    description:
+      - Default KMS key for every secret. Unset means the key in use is left alone.
+      - A new secret without a key uses the AWS managed key C(alias/aws/secretsmanager).
+    type: str
+  generate:
+    description:
+      - Generate a value for every secret that has none yet and declares no value of its own.
+      - A value is generated only when the secret has no current version, never again on later runs.
+    type: dict
+    suboptions: *generate_options
+  overwrite:
+    description:
+      - Replace an existing value that differs from the declared one.
+      - With V(false) (the default), an existing value is never read or replaced. A secret with no value yet
+        still gets the declared value.
+      - With V(true), the current value is compared and a new version is written only when it differs.
+    type: bool
+    default: false
+  recovery_window:
+    description:
+      - Days a deleted secret can still be restored, 7 to 30. V(0) deletes without recovery.
+      - With V(0), a secret that is already scheduled for deletion is deleted at once.
+    type: int
+    default: 30
+  restore:
+    description:
+      - Restore a secret that is declared present but scheduled for deletion (action C(restored)).
+        The secret is then brought to its declared state.
+      - With V(false), such a secret is reported as failed and left alone.
+      - A deleted secret's value cannot be read. So with O(overwrite=true) and a declared value, the value is
+        written after the restore.
+    type: bool
+    default: true
+  prune:
+    description:
+      - Delete secrets under O(prefix) that are not declared, with O(recovery_window).
+      - Refused without O(prefix). Names are matched case-sensitively.
+    type: bool
+    default: false
+  concurrency:
+    description: The most AWS calls in flight at once, 1 to 64.
+    type: int
+    default: 8
+  fail_fast:
+    description:
+      - Stop starting new secrets after the first failure. The ones not attempted are reported as failed with
+        the code C(NotAttempted).
+      - By default a failure on one secret does not stop the others. The task still fails, naming every failed secret.
+    type: bool
+    default: false
+notes:
+  - Bad input is refused before any AWS call. A single message then names every offending item by its index and name.
+    The checks cover names outside Secrets Manager's rules (letters, digits and C(/_+=.@-), 1 to 512 characters with
+    the prefix), duplicate full names, more than one value option, values over 65,536 bytes, a bad O(recovery_window)
+    and O(concurrency) out of range.
+  - C(ListSecrets) can lag writes on AWS. A C(CreateSecret) that meets an existing secret then falls back to
+    C(DescribeSecret), and the secret is reconciled instead of failing.
+  - The C(ClientRequestToken) of a write is derived from the secret's name and the versions it was planned on, never
+    from the value. Two jobs that make the same change on the same state send the same token, so Secrets Manager
+    keeps a single version.
+  - "Permissions: C(secretsmanager:ListSecrets), plus C(secretsmanager:BatchGetSecretValue) and
+    C(secretsmanager:GetSecretValue) when O(overwrite=true). For changes: C(CreateSecret), C(UpdateSecret),
+    C(PutSecretValue), C(TagResource), C(UntagResource), C(DeleteSecret), C(RestoreSecret), C(DescribeSecret)
+    and C(GetRandomPassword). Add C(kms:GenerateDataKey) and C(kms:Decrypt) for customer managed keys."
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    description: Reports the plan a real run would carry out, with no write call.
+  diff_mode:
+    support: full
+    description: Shows each changing secret's managed attributes before and after. Values appear only as markers.
+"""
+
+EXAMPLES = r"""
+- name: Make sure the environment's secrets exist, generating values for new ones
+  envops.aws_secrets.aws_secrets_manager_set:
+    prefix: staging/payments/
+    names:
+      - db-password
+      - stripe-api-key
+      - session-signing-key
+    generate:
+      length: 40
+      exclude_punctuation: true
+    tags:
+      environment: staging
+      team: payments
+
+- name: Declare secrets one by one, with values from the vault and per-secret settings
+  envops.aws_secrets.aws_secrets_manager_set:
+    prefix: "{{ env_name }}/"
+    kms_key_id: alias/payments
+    overwrite: true
+    secrets:
+      - name: db
+        description: Payments database credentials
+        json_value:
+          username: payments
+          password: "{{ vault_payments_db_password }}"
+      - name: tls-key
+        binary_value: "{{ lookup('ansible.builtin.file', 'tls.key') | b64encode }}"
+        tags:
+          rotation: manual
+      - name: legacy-token
+        state: absent
+        recovery_window: 7
+  register: payments_secrets
+
+- name: Use the ARNs, for example in an ECS task definition
+  ansible.builtin.debug:
+    msg: "{{ payments_secrets.arns['staging/db'] }}"
+
+- name: Remove every secret under the prefix that is no longer declared
+  envops.aws_secrets.aws_secrets_manager_set:
+    prefix: staging/payments/
+    names: [db-password, stripe-api-key]
+    prune: true
+    recovery_window: 7
+
+- name: Point every module of the collection at one endpoint and region
+  module_defaults:
+    group/envops.aws_secrets.aws:
+      region: eu-west-1
+      endpoint_url: "{{ secretsmanager_endpoint | default(omit) }}"
+  block:
+    - name: Create the secrets
+      envops.aws_secrets.aws_secrets_manager_set:
+        names: [shared/api-key]
+        generate: {}
+"""
+
+RETURN = r"""
+changed:
+  description: Whether any secret changed (or would change, in check mode).
+  returned: always
+  type: bool
+secrets:
+  description:
+    - One entry for each declared secret, in input order (O(names) first, then O(secrets)).
+    - Entries for pruned secrets follow, in name order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The full name, prefix included.
+      type: str
+      sample: staging/payments/db-password
+    arn:
+      description: The secret's ARN. V(null) for a secret that does not exist, or that check mode would create.
+      type: str
+      sample: arn:aws:secretsmanager:eu-west-1:123456789012:secret:staging/payments/db-password-AbCdEf
+    action:
+      description: What was done (or, in check mode, would be done).
+      type: str
+      sample: created
+      choices: [created, updated, unchanged, deleted, restored, absent, failed]
+    changed:
+      description: Whether this secret changed.
+      type: bool
+    changes:
+      description: The attributes that differ (or, for a new secret, that are set).
+      type: list
+      elements: str
+      sample: [value, tags]
+    version_id:
+      description: The version written, where a value was written.
+      type: str
+      returned: when a value was written
+    error:
+      description: The AWS error code and message, where this secret failed.
+      type: dict
+      returned: when the secret failed
+      sample: {"code": "AccessDeniedException", "message": "User is not authorized to perform ..."}
+summary:
+  description: How many secrets took each action, plus the total.
+  returned: always
+  type: dict
+  sample: {"created": 3, "updated": 0, "unchanged": 97, "deleted": 0, "restored": 0, "absent": 0, "failed": 0,
+           "total": 100}
+arns:
+  description: Full name to ARN of every secret that exists (or, in check mode, already exists).
+  returned: always
+  type: dict
+  sample: {"staging/payments/db-password": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:staging/payments/db-password-AbCdEf"}
+diff:
+  description:
+    - With C(--diff), each changing secret's managed attributes before and after, keyed by full name.
+    - Values appear only as the markers C((set)), C((none)), C((will change)) or C((will be generated)),
+      never as a value or a hash of one.
+  returned: in diff mode
+  type: dict
+  sample: {"before": {"staging/db": {"state": "absent"}},
+           "after": {"staging/db": {"state": "present", "value": "(will change)", "tags": {"team": "payments"}}}}
+"""
+
+import traceback
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing SDK
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_apply import apply_plans
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import SecretsManagerCalls
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import client_config
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import DeclarationError
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import values_to_read
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_report import build_result
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_report import failure_message
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_spec import set_module_argument_spec
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import list_current
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_values
+
+
+def run(module):
+    try:
+        declaration = declare(module.params)
+    except DeclarationError as error:
+        module.fail_json(msg=str(error), problems=error.problems)
+    module.no_log_values.update(declaration.sensitive_values)
+    for warning in declaration.warnings:
+        module.warn(warning)
+
+    calls = SecretsManagerCalls(module.client("secretsmanager", config=client_config(declaration.concurrency)))
+    try:
+        current_by_name = list_current(
+            calls, [declared.full_name for declared in declaration.secrets], declaration.prefix,
+            declaration.concurrency,
+        )
+    except (BotoCoreError, ClientError) as error:
+        module.fail_json_aws(error, msg="Could not list the current secrets")
+    values_by_arn = read_values(calls, values_to_read(declaration, current_by_name), declaration.concurrency)
+    plans = plan_all(declaration, current_by_name, values_by_arn)
+
+    outcomes = {}
+    if not module.check_mode:
+        outcomes = apply_plans(
+            plans, calls, declaration.concurrency, declaration.fail_fast, module.no_log_values.update
+        )
+    result = build_result(plans, outcomes, with_diff=module._diff)
+    result["api_calls"] = dict(calls.calls_by_operation)
+    message = failure_message(result)
+    if message:
+        module.fail_json(msg=message, **result)
+    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec=set_module_argument_spec(), supports_check_mode=True)
+    try:
+        run(module)
+    except Exception as error:  # pylint: disable=broad-except
+        # fail_json masks every registered value form in msg and exception alike.
+        module.fail_json(msg="Unexpected error: {0}: {1}".format(type(error).__name__, error),
+                         exception=traceback.format_exc())
+
+
+if __name__ == "__main__":
+    main()
