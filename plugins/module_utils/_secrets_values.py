@@ -100,6 +100,19 @@ def _base64_forms(raw: bytes) -> Iterable[str]:
         yield form.rstrip("=")
 
 
+def _json_leaves(value: object) -> Iterable[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _json_leaves(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _json_leaves(item)
+    elif isinstance(value, str):
+        yield value
+    elif value is not None and not isinstance(value, bool):
+        yield str(value)
+
+
 def sensitive_forms(value: object) -> set:
     """Every re-encoding of a value that must be masked in output: text, JSON and base64 forms.
 
@@ -119,6 +132,8 @@ def sensitive_forms(value: object) -> set:
         raw = value.encode("utf-8")
         forms.add(value)
     else:
+        for leaf in _json_leaves(value):
+            forms |= sensitive_forms(leaf)
         for dumped in (
             dump_json(value),
             json.dumps(value),

@@ -1,0 +1,96 @@
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_apply import apply_plans
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentSecret
+
+from .fakes import FakeCalls
+from .fakes import client_error
+
+ARN = "arn:aws:secretsmanager:us-east-1:1:secret:{0}-AbCdEf"
+
+
+def apply(make_params, calls, current_by_name=None, **params):
+    declaration = declare(make_params(**params))
+    plans = plan_all(declaration, current_by_name or {})
+    registered = set()
+    outcomes = apply_plans(plans, calls, declaration.concurrency, declaration.fail_fast, registered.update)
+    return plans, outcomes, registered
+
+
+def test_create_sends_value_and_token_in_one_call(make_params):
+    calls = FakeCalls({"create_secret": {"ARN": ARN.format("a"), "VersionId": "t"}})
+    plans, outcomes, _ = apply(make_params, calls, secrets=[{"name": "a", "value": "v", "tags": {"k": "1"}}])
+    ((operation, params),) = calls.made
+    assert operation == "create_secret"
+    assert params["SecretString"] == "v" and params["ClientRequestToken"] == plans[0].value_token
+    assert outcomes[0].arn == ARN.format("a") and outcomes[0].version_id == "t"
+
+
+def test_generated_value_is_registered_for_masking(make_params):
+    calls = FakeCalls({"get_random_password": {"RandomPassword": "G3nerated!"},
+                       "create_secret": {"ARN": ARN.format("a"), "VersionId": "t"}})
+    _, _, registered = apply(make_params, calls, names=["a"], generate={"json_key": "pw"})
+    assert calls.operations() == ["get_random_password", "create_secret"]
+    assert "G3nerated!" in registered and '{"pw":"G3nerated!"}' in registered
+
+
+def test_update_carries_metadata_and_value_together(make_params):
+    existing = CurrentSecret(name="a", arn=ARN.format("a"), description="old", current_version_id=None)
+    calls = FakeCalls({"update_secret": {"VersionId": "t2"}})
+    _, outcomes, _ = apply(make_params, calls, {"a": existing}, secrets=[{"name": "a", "value": "v",
+                                                                          "description": "new"}])
+    ((operation, params),) = calls.made
+    assert operation == "update_secret" and params["Description"] == "new" and params["SecretString"] == "v"
+    assert outcomes[0].version_id == "t2"
+
+
+def test_conflicting_create_reconciles_with_the_described_secret(make_params):
+    calls = FakeCalls({
+        "create_secret": client_error("ResourceExistsException"),
+        "describe_secret": {"Name": "a", "ARN": ARN.format("a"), "Description": "d",
+                            "VersionIdsToStages": {"v9": ["AWSCURRENT"]}},
+    })
+    _, outcomes, _ = apply(make_params, calls, secrets=[{"name": "a", "value": "v", "description": "d"}])
+    assert calls.operations() == ["create_secret", "describe_secret"]
+    assert outcomes[0].action == "unchanged" and outcomes[0].arn == ARN.format("a")
+
+
+def test_lost_answer_of_our_own_create_counts_as_created(make_params):
+    declaration = declare(make_params(secrets=[{"name": "a", "value": "v"}]))
+    token = plan_all(declaration, {})[0].value_token
+    calls = FakeCalls({
+        "create_secret": client_error("ResourceExistsException"),
+        "describe_secret": {"Name": "a", "ARN": ARN.format("a"), "VersionIdsToStages": {token: ["AWSCURRENT"]}},
+    })
+    _, outcomes, _ = apply(make_params, calls, secrets=[{"name": "a", "value": "v"}])
+    assert outcomes[0].action == "created" and outcomes[0].version_id == token
+
+
+def test_one_failure_does_not_stop_the_others(make_params):
+    def create(Name, **_):
+        if Name == "b":
+            raise client_error("AccessDeniedException", "denied")
+        return {"ARN": ARN.format(Name)}
+
+    calls = FakeCalls({"create_secret": create})
+    _, outcomes, _ = apply(make_params, calls, names=["a", "b", "c"])
+    assert [outcome.action for outcome in outcomes.values()] == ["created", "failed", "created"]
+    assert outcomes[1].error == {"code": "AccessDeniedException", "message": "denied"}
+
+
+def test_fail_fast_stops_starting_new_secrets(make_params):
+    calls = FakeCalls({"create_secret": client_error("AccessDeniedException")})
+    _, outcomes, _ = apply(make_params, calls, names=["a", "b", "c"], fail_fast=True, concurrency=1)
+    assert [outcome.error["code"] for outcome in outcomes.values()] == ["AccessDeniedException", "NotAttempted",
+                                                                        "NotAttempted"]
+    assert calls.operations() == ["create_secret"]
+
+
+def test_tags_and_restore_calls(make_params):
+    existing = CurrentSecret(name="a", arn=ARN.format("a"), tags={"old": "1"}, scheduled_for_deletion=True,
+                             current_version_id="v1", version_ids=("v1",))
+    calls = FakeCalls()
+    apply(make_params, calls, {"a": existing}, names=["a"], tags={"new": "2"})
+    assert calls.operations() == ["restore_secret", "tag_resource", "untag_resource"]
+    assert calls.made[1][1]["Tags"] == [{"Key": "new", "Value": "2"}]
+    assert calls.made[2][1]["TagKeys"] == ["old"]
