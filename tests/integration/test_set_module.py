@@ -1,0 +1,311 @@
+"""aws_secrets_manager_set driven by ansible-playbook, from the installed tarball, against moto.
+
+Every API call goes through the counting proxy, so "zero writes" and "one listing" are counted,
+not assumed. Tests that handle values also hunt for them in everything the run printed.
+"""
+
+import base64
+import json
+
+import pytest
+import yaml
+
+from tests.support.aws_proxy import access_denied_for
+
+MODULE = "envops.aws_secrets.aws_secrets_manager_set"
+TASK = "Manage secrets"
+
+
+def play(args, *, module=MODULE, extra_tasks=(), play_extra=None):
+    tasks = [{"name": TASK, module: args, "register": "managed"}]
+    tasks += list(extra_tasks)
+    return yaml.safe_dump([dict({"name": "Secrets", "hosts": "localhost", "gather_facts": False, "tasks": tasks},
+                                **(play_extra or {}))], sort_keys=False)
+
+
+def names_in_moto(sm, prefix=""):
+    paginator = sm.get_paginator("list_secrets")
+    names = []
+    for page in paginator.paginate(IncludePlannedDeletion=True):
+        names += [entry["Name"] for entry in page["SecretList"] if entry["Name"].startswith(prefix)]
+    return sorted(names)
+
+
+def version_count(sm, name):
+    return len(sm.list_secret_versions_ids(SecretId=name)["Versions"])
+
+
+def test_bulk_create_of_100_names_then_rerun_changes_nothing(playbook, aws_proxy, sm):
+    args = {"prefix": "bulk/", "names": ["secret-{0:03d}".format(index) for index in range(100)],
+            "tags": {"env": "bulk"}, "description": "bulk test"}
+    first = playbook(play(args)).assert_ok()
+    result = first.result(TASK)
+    assert result["changed"] is True
+    assert result["summary"]["created"] == 100 and result["summary"]["total"] == 100
+    assert [entry["name"] for entry in result["secrets"]] == ["bulk/" + name for name in args["names"]]
+    assert len(result["arns"]) == 100
+    assert aws_proxy.counts()["CreateSecret"] == 100
+    assert aws_proxy.counts()["ListSecrets"] == 1
+    assert len(names_in_moto(sm, "bulk/")) == 100
+    assert sm.describe_secret(SecretId="bulk/secret-042")["Tags"] == [{"Key": "env", "Value": "bulk"}]
+
+    aws_proxy.reset()
+    second = playbook(play(args)).assert_ok()
+    rerun = second.result(TASK)
+    assert rerun["changed"] is False and rerun["summary"]["unchanged"] == 100
+    assert aws_proxy.write_count() == 0
+    assert sum(aws_proxy.counts().values()) == 1, aws_proxy.counts()
+    assert "changed=0" in second.stdout
+
+
+def test_check_mode_on_a_fresh_set_writes_nothing_and_matches_the_real_run(playbook, aws_proxy, sm):
+    canary = "CANARY-check-7f3a9c"
+    args = {"prefix": "chk/", "names": ["one", "two"], "tags": {"team": "ops"},
+            "secrets": [{"name": "three", "value": canary, "description": "third"}]}
+    checked = playbook(play(args), check=True, diff=True).assert_ok()
+    assert aws_proxy.write_count() == 0
+    assert names_in_moto(sm, "chk/") == []
+    planned = checked.result(TASK)
+    after = planned["diff"]["after"]
+    assert set(after) == {"chk/one", "chk/two", "chk/three"}
+    assert after["chk/three"] == {"state": "present", "value": "(will change)", "description": "third",
+                                  "tags": {"team": "ops"}}
+    assert "chk/three" in checked.stdout and "third" in checked.stdout
+    checked.assert_no_leak(canary)
+
+    real = playbook(play(args), diff=True).assert_ok()
+    applied = real.result(TASK)
+    real.assert_no_leak(canary)
+    for key in ("changed", "summary", "diff"):
+        assert planned[key] == applied[key], key
+    assert [(entry["name"], entry["action"], entry["changes"]) for entry in planned["secrets"]] == [
+        (entry["name"], entry["action"], entry["changes"]) for entry in applied["secrets"]
+    ]
+
+
+def test_overwrite_false_keeps_values_and_true_replaces_only_what_differs(playbook, aws_proxy, sm):
+    old, new, json_secret = "CANARY-old-11aa", "CANARY-new-22bb", "CANARY-json-33cc"
+    secrets = [{"name": "plain", "value": old}, {"name": "db", "json_value": {"user": "app", "password": json_secret}}]
+    playbook(play({"prefix": "ow/", "secrets": secrets})).assert_ok()
+
+    changed_secrets = [{"name": "plain", "value": new},
+                       {"name": "db", "json_value": {"password": json_secret, "user": "app"}}]
+    aws_proxy.reset()
+    kept = playbook(play({"prefix": "ow/", "secrets": changed_secrets}), diff=True, verbosity=4).assert_ok()
+    assert kept.result(TASK)["changed"] is False
+    assert "BatchGetSecretValue" not in aws_proxy.counts() and aws_proxy.write_count() == 0
+    assert sm.get_secret_value(SecretId="ow/plain")["SecretString"] == old
+
+    args = {"prefix": "ow/", "overwrite": True, "secrets": changed_secrets}
+    aws_proxy.reset()
+    checked = playbook(play(args), check=True, diff=True, verbosity=4).assert_ok()
+    assert aws_proxy.write_count() == 0 and aws_proxy.counts()["BatchGetSecretValue"] == 1
+    aws_proxy.reset()
+    replaced = playbook(play(args), diff=True, verbosity=4).assert_ok()
+    entries = {entry["name"]: entry for entry in replaced.result(TASK)["secrets"]}
+    assert entries["ow/plain"]["action"] == "updated" and entries["ow/plain"]["changes"] == ["value"]
+    assert entries["ow/db"]["action"] == "unchanged", "JSON is compared parsed, key order does not count"
+    assert aws_proxy.counts()["PutSecretValue"] == 1 and aws_proxy.write_count() == 1
+    assert sm.get_secret_value(SecretId="ow/plain")["SecretString"] == new
+    assert replaced.result(TASK)["diff"] == checked.result(TASK)["diff"]
+    assert replaced.result(TASK)["diff"]["after"]["ow/plain"]["value"] == "(will change)"
+
+    again = playbook(play(args), verbosity=4).assert_ok()
+    assert again.result(TASK)["changed"] is False
+    assert version_count(sm, "ow/plain") == 2
+    for run in (kept, checked, replaced, again):
+        run.assert_no_leak(old, new, json_secret, json.dumps({"user": "app", "password": json_secret}))
+
+
+def test_generate_once_with_json_key_and_never_again(playbook, aws_proxy, sm):
+    args = {"prefix": "gen/", "names": ["api"], "generate": {"length": 24, "json_key": "password"},
+            "secrets": [{"name": "raw", "generate": {"length": 16, "exclude_punctuation": True}}]}
+    first = playbook(play(args), diff=True, verbosity=4).assert_ok()
+    api_value = json.loads(sm.get_secret_value(SecretId="gen/api")["SecretString"])["password"]
+    raw_value = sm.get_secret_value(SecretId="gen/raw")["SecretString"]
+    assert len(api_value) == 24 and len(raw_value) == 16 and raw_value.isalnum()
+    assert first.result(TASK)["diff"]["after"]["gen/api"]["value"] == "(will be generated)"
+    first.assert_no_leak(api_value, raw_value)
+
+    aws_proxy.reset()
+    second = playbook(play(dict(args, overwrite=True)), diff=True, verbosity=4).assert_ok()
+    assert second.result(TASK)["changed"] is False
+    assert "GetRandomPassword" not in aws_proxy.counts() and aws_proxy.write_count() == 0
+    assert json.loads(sm.get_secret_value(SecretId="gen/api")["SecretString"])["password"] == api_value
+    second.assert_no_leak(api_value, raw_value)
+
+
+def test_binary_value_round_trips(playbook, sm):
+    raw = b"\x00\x01CANARY-bin\xff"
+    encoded = base64.b64encode(raw).decode()
+    run = playbook(play({"secrets": [{"name": "bin/key", "binary_value": encoded}]}), diff=True, verbosity=4)
+    run.assert_ok()
+    assert sm.get_secret_value(SecretId="bin/key")["SecretBinary"] == raw
+    run.assert_no_leak(raw, encoded)
+    rerun = playbook(play({"overwrite": True, "secrets": [{"name": "bin/key", "binary_value": encoded}]}))
+    assert rerun.assert_ok().result(TASK)["changed"] is False
+
+
+def test_tags_merge_and_purge(playbook, sm):
+    playbook(play({"names": ["tags/a"], "tags": {"keep": "1", "drop": "2"}})).assert_ok()
+    merged = playbook(play({"tags": {"keep": "1"}, "purge_tags": False,
+                            "secrets": [{"name": "tags/a", "tags": {"add": "3"}}]})).assert_ok()
+    assert merged.result(TASK)["secrets"][0]["changes"] == ["tags"]
+    tags = {tag["Key"]: tag["Value"] for tag in sm.describe_secret(SecretId="tags/a")["Tags"]}
+    assert tags == {"keep": "1", "drop": "2", "add": "3"}
+
+    purged = playbook(play({"names": ["tags/a"], "tags": {"keep": "1", "add": "4"}}), diff=True).assert_ok()
+    diff = purged.result(TASK)["diff"]
+    assert diff["before"]["tags/a"]["tags"] == {"keep": "1", "drop": "2", "add": "3"}
+    assert diff["after"]["tags/a"]["tags"] == {"keep": "1", "add": "4"}
+    tags = {tag["Key"]: tag["Value"] for tag in sm.describe_secret(SecretId="tags/a")["Tags"]}
+    assert tags == {"keep": "1", "add": "4"}
+
+    untouched = playbook(play({"names": ["tags/a"]})).assert_ok()
+    assert untouched.result(TASK)["changed"] is False
+
+
+def test_description_and_kms_key(playbook, sm, sm_client):
+    kms = sm_client("us-east-1", service="kms")
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    playbook(play({"names": ["kms/a"], "description": "first"})).assert_ok()
+    changed = playbook(play({"names": ["kms/a"], "description": "second", "kms_key_id": key_id})).assert_ok()
+    assert changed.result(TASK)["secrets"][0]["changes"] == ["description", "kms_key_id"]
+    described = sm.describe_secret(SecretId="kms/a")
+    assert described["Description"] == "second" and described["KmsKeyId"].endswith(key_id)
+    same = playbook(play({"names": ["kms/a"], "description": "second", "kms_key_id": key_id})).assert_ok()
+    assert same.result(TASK)["changed"] is False
+
+
+def test_delete_with_and_without_recovery_then_restore(playbook, aws_proxy, sm):
+    playbook(play({"prefix": "del/", "names": ["soft", "hard"]})).assert_ok()
+    deleted = playbook(play({"prefix": "del/", "state": "absent", "recovery_window": 7,
+                             "secrets": [{"name": "soft"}, {"name": "hard", "recovery_window": 0}]}),
+                       diff=True).assert_ok()
+    assert [entry["action"] for entry in deleted.result(TASK)["secrets"]] == ["deleted", "deleted"]
+    assert "DeletedDate" in sm.describe_secret(SecretId="del/soft")
+    assert names_in_moto(sm, "del/") == ["del/soft"]
+
+    again = playbook(play({"prefix": "del/", "state": "absent", "names": ["soft", "hard"]})).assert_ok()
+    assert [entry["action"] for entry in again.result(TASK)["secrets"]] == ["absent", "absent"]
+    assert again.result(TASK)["changed"] is False
+
+    refused = playbook(play({"prefix": "del/", "names": ["soft"], "restore": False}))
+    assert refused.rc != 0 and "del/soft (ScheduledForDeletion)" in refused.result(TASK)["msg"]
+
+    aws_proxy.reset()
+    checked = playbook(play({"prefix": "del/", "names": ["soft"], "tags": {"back": "yes"}}), check=True).assert_ok()
+    assert checked.result(TASK)["secrets"][0]["action"] == "restored" and aws_proxy.write_count() == 0
+    restored = playbook(play({"prefix": "del/", "names": ["soft"], "tags": {"back": "yes"}})).assert_ok()
+    entry = restored.result(TASK)["secrets"][0]
+    assert entry["action"] == "restored" and entry["changes"] == ["tags"]
+    described = sm.describe_secret(SecretId="del/soft")
+    assert "DeletedDate" not in described and described["Tags"] == [{"Key": "back", "Value": "yes"}]
+
+
+def test_prune_deletes_undeclared_secrets_under_the_prefix_only(playbook, sm):
+    for name in ("prune/keep", "prune/extra", "Prune/other-case", "outside/x"):
+        sm.create_secret(Name=name)
+    checked = playbook(play({"prefix": "prune/", "names": ["keep"], "prune": True}), check=True).assert_ok()
+    assert [(entry["name"], entry["action"]) for entry in checked.result(TASK)["secrets"]] == [
+        ("prune/keep", "unchanged"), ("prune/extra", "deleted")]
+    pruned = playbook(play({"prefix": "prune/", "names": ["keep"], "prune": True, "recovery_window": 7}))
+    pruned.assert_ok()
+    assert "DeletedDate" in sm.describe_secret(SecretId="prune/extra")
+    assert "DeletedDate" not in sm.describe_secret(SecretId="Prune/other-case")
+    rerun = playbook(play({"prefix": "prune/", "names": ["keep"], "prune": True})).assert_ok()
+    assert rerun.result(TASK)["changed"] is False
+
+    refused = playbook(play({"names": ["keep"], "prune": True}))
+    assert refused.rc != 0 and "prune needs a prefix" in refused.result(TASK)["msg"]
+
+
+def test_partial_failure_names_the_secret_and_a_rerun_converges(playbook, aws_proxy, sm):
+    canary = "CANARY-partial-44dd"
+    args = {"prefix": "part/", "names": ["a", "b", "c"], "secrets": [{"name": "d", "value": canary}]}
+    aws_proxy.add_rule(access_denied_for("part/b"))
+    failed = playbook(play(args), diff=True, verbosity=4)
+    assert failed.rc != 0
+    result = failed.result(TASK)
+    assert result["msg"] == "Failed on 1 of 4 secrets: part/b (AccessDeniedException)"
+    assert result["summary"]["created"] == 3 and result["summary"]["failed"] == 1
+    assert result["secrets"][1]["error"]["code"] == "AccessDeniedException"
+    assert names_in_moto(sm, "part/") == ["part/a", "part/c", "part/d"]
+    assert "Traceback" not in failed.output
+    failed.assert_no_leak(canary)
+
+    aws_proxy.clear_rules()
+    fixed = playbook(play(args)).assert_ok()
+    assert fixed.result(TASK)["summary"]["created"] == 1 and fixed.result(TASK)["summary"]["unchanged"] == 3
+    assert playbook(play(args)).assert_ok().result(TASK)["changed"] is False
+
+
+def test_fail_fast_stops_after_the_first_failure(playbook, aws_proxy, sm):
+    aws_proxy.add_rule(access_denied_for("ff/a"))
+    failed = playbook(play({"prefix": "ff/", "names": ["a", "b", "c"], "fail_fast": True, "concurrency": 1}))
+    codes = [entry.get("error", {}).get("code") for entry in failed.result(TASK)["secrets"]]
+    assert codes == ["AccessDeniedException", "NotAttempted", "NotAttempted"]
+    assert names_in_moto(sm, "ff/") == []
+
+
+def test_module_defaults_group_reaches_the_module(playbook, ansible_env):
+    endpoint = ansible_env["AWS_URL"]
+    text = play({"names": ["grp/a"]}, play_extra={
+        "module_defaults": {"group/envops.aws_secrets.aws": {"endpoint_url": endpoint, "region": "us-east-1"}}})
+    run = playbook(text, env={"AWS_URL": "http://127.0.0.1:9", "AWS_REGION": "eu-west-3"}).assert_ok()
+    assert run.result(TASK)["arns"]["grp/a"].startswith("arn:aws:secretsmanager:us-east-1:")
+
+
+BAD_INPUTS = [
+    ({"names": ["bad name"]}, "names[0] ('bad name')"),
+    ({"names": ["x" * 513]}, "over the limit of 512"),
+    ({"prefix": "p" * 510, "names": ["abc"]}, "over the limit of 512"),
+    ({"names": ["a", "a"]}, "names[1] ('a'): duplicate of names[0]"),
+    ({"names": ["a"], "secrets": [{"name": "a"}]}, "secrets[0] ('a'): duplicate of names[0]"),
+    ({"secrets": [{"name": "a", "value": "v", "json_value": {"k": "v"}}]}, "give at most one of"),
+    ({"secrets": [{"name": "a", "value": "v" * 65537}]}, "65537 bytes, over the limit of 65536"),
+    ({"secrets": [{"name": "a", "binary_value": "not base64!"}]}, "binary_value is not valid base64"),
+    ({"names": ["a"], "recovery_window": 5}, "recovery_window is 5"),
+    ({"secrets": [{"name": "a", "recovery_window": 31}]}, "secrets[0] ('a'): recovery_window is 31"),
+    ({"names": ["a"], "concurrency": 0}, "concurrency is 0"),
+    ({"names": ["a"], "concurrency": 65}, "concurrency is 65"),
+    ({"names": ["a"], "prune": True}, "prune needs a prefix"),
+    ({"names": []}, "nothing is declared"),
+    ({"names": ["a"], "tags": {"aws:owner": "x"}}, "reserved prefix 'aws:'"),
+    ({"names": ["a"], "generate": {"length": 5000}}, "generate.length is 5000"),
+    ({"secrets": [{"value": "v"}]}, "missing required arguments: name"),
+    ({"secrets": [{"name": "a", "colour": "red"}]}, "colour"),
+    ({"names": ["a"], "state": "gone"}, "value of state must be one of"),
+]
+
+
+@pytest.mark.parametrize("args, fragment", BAD_INPUTS, ids=[str(index) for index in range(len(BAD_INPUTS))])
+def test_bad_input_fails_before_any_aws_call(playbook, aws_proxy, args, fragment):
+    run = playbook(play(args))
+    assert run.rc != 0
+    message = run.result(TASK)["msg"]
+    assert fragment in message, message
+    assert aws_proxy.calls() == [], "bad input must be refused before the first AWS call"
+    assert "Traceback" not in run.output
+
+
+def test_values_never_leak_on_create_update_check_and_failure(playbook, aws_proxy):
+    canaries = {"value": "CANARY-v-5e6f7a8b", "json": "CANARY-j-9c0d1e2f", "binary": b"CANARY-b-3a4b5c6d"}
+    secrets = [
+        {"name": "leak/v", "value": canaries["value"]},
+        {"name": "leak/j", "json_value": {"password": canaries["json"]}},
+        {"name": "leak/b", "binary_value": base64.b64encode(canaries["binary"]).decode()},
+    ]
+    forms = [canaries["value"], canaries["json"], canaries["binary"], json.dumps({"password": canaries["json"]})]
+    runs = [playbook(play({"secrets": secrets}), check=True, diff=True, verbosity=4),
+            playbook(play({"secrets": secrets}), diff=True, verbosity=4)]
+    updated = [dict(item) for item in secrets]
+    updated[0]["value"] = canaries["value"] + "-2"
+    runs.append(playbook(play({"secrets": updated, "overwrite": True}), diff=True, verbosity=4))
+    aws_proxy.add_rule(access_denied_for("leak/v"))
+    updated[0]["value"] = canaries["value"] + "-3"
+    failing = playbook(play({"secrets": updated, "overwrite": True}), diff=True, verbosity=4)
+    assert failing.rc != 0
+    runs.append(failing)
+    for run in runs:
+        run.assert_no_leak(*forms)
