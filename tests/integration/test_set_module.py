@@ -7,6 +7,7 @@ not assumed. Tests that handle values also hunt for them in everything the run p
 import base64
 import json
 
+import boto3
 import pytest
 import yaml
 
@@ -32,7 +33,7 @@ def names_in_moto(sm, prefix=""):
 
 
 def version_count(sm, name):
-    return len(sm.list_secret_versions_ids(SecretId=name)["Versions"])
+    return len(sm.list_secret_version_ids(SecretId=name)["Versions"])
 
 
 def test_bulk_create_of_100_names_then_rerun_changes_nothing(playbook, aws_proxy, sm):
@@ -165,8 +166,9 @@ def test_tags_merge_and_purge(playbook, sm):
     assert untouched.result(TASK)["changed"] is False
 
 
-def test_description_and_kms_key(playbook, sm, sm_client):
-    kms = sm_client("us-east-1", service="kms")
+def test_description_and_kms_key(playbook, sm, moto_server):
+    kms = boto3.client("kms", endpoint_url=moto_server.url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     playbook(play({"names": ["kms/a"], "description": "first"})).assert_ok()
     changed = playbook(play({"names": ["kms/a"], "description": "second", "kms_key_id": key_id})).assert_ok()
@@ -262,7 +264,7 @@ BAD_INPUTS = [
     ({"prefix": "p" * 510, "names": ["abc"]}, "over the limit of 512"),
     ({"names": ["a", "a"]}, "names[1] ('a'): duplicate of names[0]"),
     ({"names": ["a"], "secrets": [{"name": "a"}]}, "secrets[0] ('a'): duplicate of names[0]"),
-    ({"secrets": [{"name": "a", "value": "v", "json_value": {"k": "v"}}]}, "give at most one of"),
+    ({"secrets": [{"name": "a", "value": "long-enough", "json_value": {"k": "long-enough"}}]}, "give at most one of"),
     ({"secrets": [{"name": "a", "value": "v" * 65537}]}, "65537 bytes, over the limit of 65536"),
     ({"secrets": [{"name": "a", "binary_value": "not base64!"}]}, "binary_value is not valid base64"),
     ({"names": ["a"], "recovery_window": 5}, "recovery_window is 5"),
