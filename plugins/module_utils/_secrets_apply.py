@@ -20,6 +20,7 @@ except ImportError:
     pass  # AnsibleAWSModule reports the missing SDK
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import RETRYABLE_ERROR_CODES
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import CREATED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import FAILED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SecretPlan
@@ -33,6 +34,16 @@ NOT_ATTEMPTED = {
     "code": "NotAttempted",
     "message": "not attempted: fail_fast stopped the run after an earlier failure",
 }
+SERVICE_FAILING = {
+    "code": "NotAttempted",
+    "message": "not attempted: {0} secrets in a row failed with throttling or service errors after every retry",
+}
+# Codes that say "the service is struggling", as opposed to "this secret is wrong".
+TRANSIENT_ERROR_CODES = frozenset(RETRYABLE_ERROR_CODES) | {
+    "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "InternalFailure", "ServiceUnavailable",
+    "ConnectionClosedError", "EndpointConnectionError", "ReadTimeoutError", "ConnectTimeoutError",
+}
+MIN_CIRCUIT_THRESHOLD = 4
 
 
 @dataclass
@@ -144,6 +155,28 @@ class _SecretWriter:
         return self.apply(replanned, generated)
 
 
+class _CircuitBreaker:
+    """Stops starting secrets once `threshold` in a row failed with transient errors.
+
+    During an outage every write exhausts its retries; without this, a run over N secrets would take
+    N / concurrency times the longest retry schedule to fail. Any success closes the circuit again.
+    """
+
+    def __init__(self, threshold: int):
+        self.threshold = threshold
+        self._lock = threading.Lock()
+        self._failures_in_a_row = 0
+
+    def record(self, outcome: Outcome) -> bool:
+        """Count an outcome; True when the circuit is open."""
+        with self._lock:
+            if outcome.error and outcome.error["code"] in TRANSIENT_ERROR_CODES:
+                self._failures_in_a_row += 1
+            elif not outcome.error:
+                self._failures_in_a_row = 0
+            return self._failures_in_a_row >= self.threshold
+
+
 def apply_plans(
     plans: List[SecretPlan],
     calls,
@@ -153,17 +186,23 @@ def apply_plans(
 ) -> Dict[int, Outcome]:
     """Outcomes by plan index, for the plans that have writes."""
     writer = _SecretWriter(calls, register_sensitive)
-    stop = threading.Event()
+    circuit = _CircuitBreaker(max(MIN_CIRCUIT_THRESHOLD, concurrency))
+    stopped_because = []
 
     def run(plan: SecretPlan) -> Outcome:
-        if stop.is_set():
-            return Outcome(action=FAILED, changes=list(plan.changes), arn=plan.arn, error=dict(NOT_ATTEMPTED))
+        if stopped_because:
+            return Outcome(action=FAILED, changes=list(plan.changes), arn=plan.arn, error=dict(stopped_because[0]))
         try:
-            return writer.apply(plan)
+            outcome = writer.apply(plan)
         except (BotoCoreError, ClientError) as error:
-            if fail_fast:
-                stop.set()
-            return Outcome(action=FAILED, changes=list(plan.changes), arn=plan.arn, error=error_of(error))
+            outcome = Outcome(action=FAILED, changes=list(plan.changes), arn=plan.arn, error=error_of(error))
+            if fail_fast and not stopped_because:
+                stopped_because.append(NOT_ATTEMPTED)
+        if circuit.record(outcome) and not stopped_because:
+            stopped_because.append(
+                dict(SERVICE_FAILING, message=SERVICE_FAILING["message"].format(circuit.threshold))
+            )
+        return outcome
 
     indexes = [index for index, plan in enumerate(plans) if plan.has_writes and not plan.error]
     with ThreadPoolExecutor(max_workers=concurrency) as pool:

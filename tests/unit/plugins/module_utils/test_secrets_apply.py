@@ -94,3 +94,18 @@ def test_tags_and_restore_calls(make_params):
     assert calls.operations() == ["restore_secret", "tag_resource", "untag_resource"]
     assert calls.made[1][1]["Tags"] == [{"Key": "new", "Value": "2"}]
     assert calls.made[2][1]["TagKeys"] == ["old"]
+
+
+def test_circuit_opens_after_a_run_of_transient_failures(make_params):
+    calls = FakeCalls({"create_secret": client_error("ThrottlingException")})
+    _, outcomes, _ = apply(make_params, calls, names=["s{0}".format(index) for index in range(10)], concurrency=1)
+    codes = [outcome.error["code"] for outcome in outcomes.values()]
+    assert codes == ["ThrottlingException"] * 4 + ["NotAttempted"] * 6
+    assert "4 secrets in a row" in list(outcomes.values())[-1].error["message"]
+    assert calls.operations().count("create_secret") == 4
+
+
+def test_circuit_ignores_errors_that_belong_to_one_secret(make_params):
+    calls = FakeCalls({"create_secret": client_error("AccessDeniedException")})
+    _, outcomes, _ = apply(make_params, calls, names=["s{0}".format(index) for index in range(6)], concurrency=1)
+    assert [outcome.error["code"] for outcome in outcomes.values()] == ["AccessDeniedException"] * 6
