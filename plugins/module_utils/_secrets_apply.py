@@ -99,7 +99,14 @@ class _SecretWriter:
         generated = generated if generated is not None else [None]
         outcome = Outcome(action=plan.action, changes=list(plan.changes), arn=plan.arn)
         if plan.delete is not None:
-            self.calls("delete_secret", SecretId=plan.arn, **plan.delete)
+            try:
+                self.calls("delete_secret", SecretId=plan.arn, **plan.delete)
+            except is_boto3_error_code(["ResourceNotFoundException", "InvalidRequestException"]) as refusal:
+                # Already gone or scheduled (an earlier try whose answer was lost, or another job) is done;
+                # anything else is a real refusal.
+                now = describe_current(self.calls, plan.arn)
+                if now is not None and not (now.scheduled_for_deletion and "RecoveryWindowInDays" in plan.delete):
+                    raise refusal
             outcome.wrote = True
             return outcome
         if plan.restore:

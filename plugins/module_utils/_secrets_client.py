@@ -14,13 +14,22 @@ from collections import Counter
 
 try:
     import botocore.config
+    from botocore.exceptions import ClientError
+    from botocore.exceptions import ConnectionClosedError
+    from botocore.exceptions import ConnectTimeoutError
+    from botocore.exceptions import EndpointConnectionError
+    from botocore.exceptions import ReadTimeoutError
+
+    CONNECTION_ERRORS = (ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError)
 except ImportError:
-    pass  # AnsibleAWSModule reports the missing SDK
+    CONNECTION_ERRORS = ()  # AnsibleAWSModule reports the missing SDK
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 # Secrets Manager's own names for "try again"; AWSRetry knows the generic ones already.
 RETRYABLE_ERROR_CODES = ["ThrottlingException", "InternalServiceError", "ServiceUnavailableException"]
+# Connection failures, once botocore's own tries are spent, reach AWSRetry as ClientErrors with these codes.
+CONNECTION_ERROR_CODES = ["ConnectionClosedError", "ConnectTimeoutError", "EndpointConnectionError", "ReadTimeoutError"]
 
 # Outer retry schedule (AWSRetry, jittered): at most RETRY_ATTEMPTS attempts, sleeping at most
 # 1 + 2 + 4 + 5 seconds between them. Each attempt is itself up to BOTOCORE_ATTEMPTS tries by
@@ -61,6 +70,18 @@ class SecretsManagerCalls:
             retries=RETRY_ATTEMPTS,
             delay=RETRY_DELAY,
             max_delay=RETRY_MAX_DELAY,
-            catch_extra_error_codes=RETRYABLE_ERROR_CODES,
+            catch_extra_error_codes=RETRYABLE_ERROR_CODES + CONNECTION_ERROR_CODES,
         )
-        return retrying(getattr(self._client, operation))(**params)
+        return retrying(self._call_once)(operation, params)
+
+    def _call_once(self, operation: str, params: dict):
+        """One call (with botocore's own tries); a lost connection becomes a ClientError AWSRetry can retry.
+
+        Retrying after a lost answer is safe: value writes carry a ClientRequestToken, a repeated create
+        is reconciled, tagging is idempotent and a repeated delete counts as done.
+        """
+        try:
+            return getattr(self._client, operation)(**params)
+        except CONNECTION_ERRORS as error:
+            code = type(error).__name__
+            raise ClientError({"Error": {"Code": code, "Message": str(error)}}, operation) from error

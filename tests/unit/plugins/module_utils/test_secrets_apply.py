@@ -109,3 +109,19 @@ def test_circuit_ignores_errors_that_belong_to_one_secret(make_params):
     calls = FakeCalls({"create_secret": client_error("AccessDeniedException")})
     _, outcomes, _ = apply(make_params, calls, names=["s{0}".format(index) for index in range(6)], concurrency=1)
     assert [outcome.error["code"] for outcome in outcomes.values()] == ["AccessDeniedException"] * 6
+
+
+def test_repeated_delete_of_a_scheduled_secret_counts_as_done(make_params):
+    existing = CurrentSecret(name="a", arn=ARN.format("a"))
+    calls = FakeCalls({"delete_secret": client_error("InvalidRequestException", "marked for deletion"),
+                       "describe_secret": {"Name": "a", "ARN": ARN.format("a"), "DeletedDate": "now"}})
+    _, outcomes, _ = apply(make_params, calls, {"a": existing}, names=["a"], state="absent")
+    assert outcomes[0].action == "deleted" and outcomes[0].error is None
+
+
+def test_delete_refused_for_another_reason_fails(make_params):
+    existing = CurrentSecret(name="a", arn=ARN.format("a"))
+    calls = FakeCalls({"delete_secret": client_error("InvalidRequestException", "has replicas"),
+                       "describe_secret": {"Name": "a", "ARN": ARN.format("a")}})
+    _, outcomes, _ = apply(make_params, calls, {"a": existing}, names=["a"], state="absent")
+    assert outcomes[0].action == "failed" and outcomes[0].error["code"] == "InvalidRequestException"
