@@ -291,7 +291,7 @@ def test_bad_input_fails_before_any_aws_call(playbook, aws_proxy, args, fragment
     assert "Traceback" not in run.output
 
 
-def test_values_never_leak_on_create_update_check_and_failure(playbook, aws_proxy):
+def test_values_never_leak_on_create_update_check_and_failure(playbook, aws_proxy, tmp_path):
     canaries = {"value": "CANARY-v-5e6f7a8b", "json": "CANARY-j-9c0d1e2f", "binary": b"CANARY-b-3a4b5c6d"}
     secrets = [
         {"name": "leak/v", "value": canaries["value"]},
@@ -309,5 +309,10 @@ def test_values_never_leak_on_create_update_check_and_failure(playbook, aws_prox
     failing = playbook(play({"secrets": updated, "overwrite": True}), diff=True, verbosity=4)
     assert failing.rc != 0
     runs.append(failing)
+    logged = {"ANSIBLE_LOG_PATH": str(tmp_path / "ansible.log"), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
+    updated[0]["value"] = canaries["value"] + "-4"
+    runs.append(playbook(play({"secrets": updated, "overwrite": True}), diff=True, verbosity=4, env=logged))
+    assert runs[-1].log_text, "ANSIBLE_LOG_PATH should have been written"
+    assert '"plays": [' in runs[-1].stdout, "the JSON callback should have printed"
     for run in runs:
-        run.assert_no_leak(*forms)
+        run.assert_no_leak(*forms, canaries["value"] + "-2", canaries["value"] + "-3", canaries["value"] + "-4")
