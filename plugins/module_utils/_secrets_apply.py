@@ -24,9 +24,11 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import CREATED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import FAILED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SecretPlan
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import details_needed
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_present
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_one_value
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import describe_current
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_details
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import generated_payload
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import payload_sensitive_forms
 
@@ -56,6 +58,7 @@ class Outcome:
     version_id: Optional[str] = None
     wrote: bool = False
     error: Optional[dict] = None
+    replica_statuses: Optional[List[dict]] = None  # as the last replication call returned them
 
 
 def error_of(exception: Exception) -> dict:
@@ -99,6 +102,9 @@ class _SecretWriter:
         generated = generated if generated is not None else [None]
         outcome = Outcome(action=plan.action, changes=list(plan.changes), arn=plan.arn)
         if plan.delete is not None:
+            if plan.replicas_to_remove:
+                self.calls("remove_regions_from_replication", SecretId=plan.arn,
+                           RemoveReplicaRegions=list(plan.replicas_to_remove))
             try:
                 self.calls("delete_secret", SecretId=plan.arn, **plan.delete)
             except is_boto3_error_code(["ResourceNotFoundException", "InvalidRequestException"]) as refusal:
@@ -116,7 +122,11 @@ class _SecretWriter:
         if plan.write_value:
             value_params = dict(self._payload(plan, generated).api_params(), ClientRequestToken=plan.value_token)
         if plan.create is not None:
-            return self._create(plan, value_params, outcome, generated)
+            created = self._create(plan, value_params, outcome, generated)
+            if created is not outcome:
+                return created  # reconciled: the replanned apply did everything
+            self._access_steps(plan, outcome)
+            return outcome
         if plan.update or value_params:
             operation = "update_secret" if plan.update else "put_secret_value"
             answer = self.calls(operation, SecretId=plan.arn, **dict(plan.update or {}, **value_params))
@@ -130,7 +140,38 @@ class _SecretWriter:
         if plan.tags_to_remove:
             self.calls("untag_resource", SecretId=plan.arn, TagKeys=list(plan.tags_to_remove))
             outcome.wrote = True
+        self._access_steps(plan, outcome)
         return outcome
+
+    def _access_steps(self, plan: SecretPlan, outcome: Outcome) -> None:
+        """Policy, replicas, rotation and version stage, once the secret exists."""
+        arn = outcome.arn
+        if plan.put_policy:
+            self.calls("put_resource_policy", SecretId=arn, **plan.put_policy)
+            outcome.wrote = True
+        if plan.delete_policy:
+            self.calls("delete_resource_policy", SecretId=arn)
+            outcome.wrote = True
+        if plan.replicas_to_remove:
+            answer = self.calls("remove_regions_from_replication", SecretId=arn,
+                                RemoveReplicaRegions=list(plan.replicas_to_remove))
+            outcome.replica_statuses = answer.get("ReplicationStatus", [])
+            outcome.wrote = True
+        if plan.replicas_to_add:
+            answer = self.calls("replicate_secret_to_regions", SecretId=arn,
+                                AddReplicaRegions=list(plan.replicas_to_add),
+                                ForceOverwriteReplicaSecret=plan.force_overwrite_replica)
+            outcome.replica_statuses = answer.get("ReplicationStatus", [])
+            outcome.wrote = True
+        if plan.rotate:
+            self.calls("rotate_secret", SecretId=arn, **plan.rotate)
+            outcome.wrote = True
+        if plan.cancel_rotation:
+            self.calls("cancel_rotate_secret", SecretId=arn)
+            outcome.wrote = True
+        if plan.stage_move:
+            self.calls("update_secret_version_stage", SecretId=arn, **plan.stage_move)
+            outcome.wrote = True
 
     def _create(self, plan: SecretPlan, value_params: dict, outcome: Outcome, generated) -> Outcome:
         try:
@@ -150,12 +191,17 @@ class _SecretWriter:
     def _reconcile(self, plan: SecretPlan, current, generated) -> Outcome:
         if plan.value_token and current.current_version_id == plan.value_token:
             # Our own create went through and its answer was lost before a retry.
-            return Outcome(action=CREATED, changes=list(plan.changes), arn=current.arn,
-                           version_id=plan.value_token, wrote=True)
+            outcome = Outcome(action=CREATED, changes=list(plan.changes), arn=current.arn,
+                              version_id=plan.value_token, wrote=True)
+            self._access_steps(plan, outcome)
+            return outcome
         current_value = None
         declared = plan.declared
         if declared.payload is not None and declared.overwrite and current.has_value:
             current_value = read_one_value(self.calls, current.arn)
+        request = details_needed(declared, current)
+        if request:
+            current = read_details(self.calls, current, request)
         replanned = plan_present(declared, current, current_value)
         if replanned.error:
             return Outcome(action=FAILED, changes=replanned.changes, arn=current.arn, error=replanned.error)

@@ -14,6 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import PolicyError
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import bad_reader_arns
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import parse_policy
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import render_policy
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import MAX_VALUE_BYTES
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import SecretPayload
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import binary_payload
@@ -34,6 +38,10 @@ MAX_TAGS = 50
 MIN_CONCURRENCY, MAX_CONCURRENCY = 1, 64
 MAX_PASSWORD_LENGTH = 4096
 VALUE_OPTIONS = ("value", "json_value", "binary_value", "generate")
+LAMBDA_ARN_PATTERN = re.compile(r"^arn:aws(?:-[a-z]+)*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]{1,64}(?::[\w$-]+)?$")
+REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
+DURATION_PATTERN = re.compile(r"^(?:[1-9]|1\d|2[0-4])h$")
+MIN_ROTATION_DAYS, MAX_ROTATION_DAYS = 1, 1000
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,13 @@ class DeclaredSecret:
     overwrite: bool = False
     recovery_window: int = 30
     restore: bool = True
+    policy: object = None  # rendered policy dict, REMOVE_POLICY, or None (not managed)
+    block_public_policy: bool = True
+    rotation: Optional[dict] = None  # {"enabled", "lambda_arn", "rules", "rotate_immediately"}
+    replicas: Optional[Tuple[Tuple[str, Optional[str]], ...]] = None  # (region, kms_key_id)
+    purge_replicas: bool = True
+    force_overwrite_replica: bool = False
+    current_version_id: Optional[str] = None
 
 
 @dataclass
@@ -150,6 +165,80 @@ def _check_generate(generate: dict, where: str) -> List[str]:
     return problems
 
 
+def _policy_of(policy_option, readers, where: str) -> Tuple[object, List[str]]:
+    """The rendered policy from resource_policy and readers."""
+    problems = []
+    try:
+        parsed = parse_policy(policy_option)
+    except PolicyError as error:
+        return None, ["{0}: {1}".format(where, error)]
+    if readers is not None:
+        bad = bad_reader_arns(readers)
+        if bad:
+            problems.append("{0}: readers are not IAM role, user or account ARNs: {1}".format(
+                where, ", ".join(repr(reader) for reader in bad)))
+    if problems:
+        return None, problems
+    return render_policy(parsed, readers), []
+
+
+def _rotation_of(rotation: Optional[dict], where: str) -> Tuple[Optional[dict], List[str]]:
+    """The declared rotation as the API names it; the schedule is either days or an expression."""
+    if rotation is None:
+        return None, []
+    if not rotation.get("enabled", True):
+        return {"enabled": False}, []
+    problems = []
+    lambda_arn = rotation.get("lambda_arn")
+    if not lambda_arn:
+        problems.append("{0}: rotation needs lambda_arn (or enabled: false to cancel rotation)".format(where))
+    elif not LAMBDA_ARN_PATTERN.match(lambda_arn):
+        problems.append("{0}: rotation.lambda_arn {1!r} is not a Lambda function ARN".format(where, lambda_arn))
+    days, expression = rotation.get("automatically_after_days"), rotation.get("schedule_expression")
+    rules = {}
+    if (days is None) == (expression is None):
+        problems.append("{0}: rotation needs exactly one of automatically_after_days and schedule_expression".format(
+            where))
+    elif days is not None:
+        if not MIN_ROTATION_DAYS <= days <= MAX_ROTATION_DAYS:
+            problems.append("{0}: rotation.automatically_after_days is {1}; it must be {2} to {3}".format(
+                where, days, MIN_ROTATION_DAYS, MAX_ROTATION_DAYS))
+        rules["AutomaticallyAfterDays"] = days
+    else:
+        if not expression.startswith(("rate(", "cron(")) or not expression.endswith(")"):
+            problems.append("{0}: rotation.schedule_expression {1!r} must be rate(...) or cron(...)".format(
+                where, expression))
+        rules["ScheduleExpression"] = expression
+    if rotation.get("duration") is not None:
+        if not DURATION_PATTERN.match(rotation["duration"]):
+            problems.append("{0}: rotation.duration {1!r} must be 1h to 24h".format(where, rotation["duration"]))
+        rules["Duration"] = rotation["duration"]
+    if problems:
+        return None, problems
+    return {"enabled": True, "lambda_arn": lambda_arn, "rules": rules,
+            "rotate_immediately": bool(rotation.get("rotate_immediately"))}, []
+
+
+def _replicas_of(replica_regions: Optional[list], where: str):
+    if replica_regions is None:
+        return None, []
+    problems = []
+    seen = set()
+    for replica in replica_regions:
+        region = replica.get("region") or ""
+        if not REGION_PATTERN.match(region):
+            problems.append("{0}: replica region {1!r} is not an AWS region name".format(where, region))
+        if region in seen:
+            problems.append("{0}: replica region {1!r} is listed twice".format(where, region))
+        seen.add(region)
+    replicas = tuple(sorted((replica["region"], replica.get("kms_key_id")) for replica in replica_regions))
+    return replicas, problems
+
+
+def _item_or_module(item: dict, params: dict, option: str):
+    return item[option] if item.get(option) is not None else params.get(option)
+
+
 def _payload_of(item: dict, where: str) -> Tuple[Optional[SecretPayload], List[str]]:
     """The stored form of the item's value option; messages never quote the value."""
     try:
@@ -202,6 +291,11 @@ def declare(params: dict) -> Declaration:
         problems += tag_problems
     if params.get("generate") is not None:
         problems += _check_generate(params["generate"], "generate")
+
+    module_policy, policy_problems = _policy_of(params.get("resource_policy"), params.get("readers"), "module")
+    module_rotation, rotation_problems = _rotation_of(params.get("rotation"), "module")
+    module_replicas, replica_problems = _replicas_of(params.get("replica_regions"), "module")
+    problems += policy_problems + rotation_problems + replica_problems
 
     items = _declared_items(params)
     if not items and not params.get("prune"):
@@ -256,6 +350,26 @@ def declare(params: dict) -> Declaration:
                 item_problems.append("{0}: {1} tags once merged, over the limit of {2}".format(where, len(tags),
                                                                                             MAX_TAGS))
 
+        policy = module_policy
+        if item.get("resource_policy") is not None or item.get("readers") is not None:
+            policy, policy_problems = _policy_of(_item_or_module(item, params, "resource_policy"),
+                                                 _item_or_module(item, params, "readers"), where)
+            item_problems += policy_problems
+        rotation = module_rotation
+        if item.get("rotation") is not None:
+            rotation, rotation_problems = _rotation_of(item["rotation"], where)
+            item_problems += rotation_problems
+        replicas = module_replicas
+        if item.get("replica_regions") is not None:
+            replicas, replica_problems = _replicas_of(item["replica_regions"], where)
+            item_problems += replica_problems
+        current_version_id = item.get("current_version_id")
+        if current_version_id is not None and given_value_options:
+            item_problems.append(
+                "{0}: current_version_id picks an existing version; it cannot go with {1}".format(
+                    where, ", ".join(given_value_options))
+            )
+
         generate = item.get("generate")
         if generate is not None:
             item_problems += _check_generate(generate, where)
@@ -279,6 +393,13 @@ def declare(params: dict) -> Declaration:
                 overwrite=item["overwrite"] if item.get("overwrite") is not None else params["overwrite"],
                 recovery_window=recovery_window,
                 restore=params["restore"],
+                policy=policy,
+                block_public_policy=_item_or_module(item, params, "block_public_policy"),
+                rotation=rotation,
+                replicas=replicas,
+                purge_replicas=_item_or_module(item, params, "purge_replicas"),
+                force_overwrite_replica=_item_or_module(item, params, "force_overwrite_replica"),
+                current_version_id=current_version_id,
             )
         )
 

@@ -11,6 +11,8 @@ Internal to the envops.aws_secrets collection: not a public API, may change with
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -18,7 +20,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import Declaration
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import DeclaredSecret
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import REMOVE_POLICY
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import policies_differ
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentSecret
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import DetailRequest
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentValue
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import VALUE_NONE
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import VALUE_SET
@@ -52,6 +57,14 @@ class SecretPlan:
     tags_to_set: Dict[str, str] = field(default_factory=dict)
     tags_to_remove: List[str] = field(default_factory=list)
     delete: Optional[dict] = None  # DeleteSecret parameters
+    put_policy: Optional[dict] = None  # PutResourcePolicy parameters
+    delete_policy: bool = False
+    replicas_to_remove: List[str] = field(default_factory=list)
+    replicas_to_add: List[dict] = field(default_factory=list)  # AddReplicaRegions entries
+    force_overwrite_replica: bool = False
+    rotate: Optional[dict] = None  # RotateSecret parameters
+    cancel_rotation: bool = False
+    stage_move: Optional[dict] = None  # UpdateSecretVersionStage parameters
     error: Optional[dict] = None
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
@@ -65,7 +78,20 @@ class SecretPlan:
         return bool(
             self.restore or self.create is not None or self.update or self.write_value
             or self.tags_to_set or self.tags_to_remove or self.delete is not None
+            or self.put_policy or self.delete_policy or self.replicas_to_remove or self.replicas_to_add
+            or self.rotate or self.cancel_rotation or self.stage_move
         )
+
+    @property
+    def policy_managed(self) -> bool:
+        return self.declared is not None and self.declared.policy is not None
+
+    @property
+    def rotation_enabled(self) -> bool:
+        """Whether rotation is on once the plan is applied."""
+        if self.declared is not None and self.declared.rotation is not None and self.action != FAILED:
+            return self.declared.rotation["enabled"]
+        return bool(self.current and self.current.rotation_enabled)
 
 
 def _kms_key_tail(key: str) -> str:
@@ -101,7 +127,131 @@ def _managed_view(declared: DeclaredSecret, current: Optional[CurrentSecret]) ->
         view["kms_key_id"] = current.kms_key_id or DEFAULT_KMS_ALIAS
     if declared is None or declared.payload is not None or declared.generate is not None:
         view["value"] = VALUE_SET if current.has_value else VALUE_NONE
+    if declared is not None and declared.policy is not None:
+        view["resource_policy"] = current.policy
+    if declared is not None and declared.rotation is not None:
+        view["rotation"] = _rotation_view(current)
+    if (declared is None or declared.replicas is not None) and current.replicas is not None:
+        view["replicas"] = [{"region": replica["region"], "kms_key_id": replica["kms_key_id"]}
+                            for replica in current.replicas]
+    if declared is not None and declared.current_version_id is not None:
+        view["current_version_id"] = current.current_version_id
     return view
+
+
+def _rotation_view(current: CurrentSecret) -> dict:
+    if not current.rotation_enabled:
+        return {"enabled": False}
+    return {"enabled": True, "lambda_arn": current.rotation_lambda_arn, "rules": dict(current.rotation_rules)}
+
+
+_RATE_IN_DAYS = re.compile(r"^rate\(\s*(\d+)\s+days?\s*\)$")
+
+
+def _schedule_key(rules: dict):
+    """One form for "every N days", however it was said: AutomaticallyAfterDays or rate(N days)."""
+    expression = (rules.get("ScheduleExpression") or "").strip()
+    match = _RATE_IN_DAYS.match(expression)
+    if match:
+        return ("days", int(match.group(1)))
+    if expression:
+        return ("expression", " ".join(expression.split()))
+    if rules.get("AutomaticallyAfterDays"):
+        return ("days", int(rules["AutomaticallyAfterDays"]))
+    return None
+
+
+def rotation_matches(current: CurrentSecret, declared_rotation: dict) -> bool:
+    """Whether the service's rotation is the declared one; only declared rule keys are compared."""
+    if not current.rotation_enabled or current.rotation_lambda_arn != declared_rotation["lambda_arn"]:
+        return False
+    declared_rules = declared_rotation["rules"]
+    if _schedule_key(current.rotation_rules) != _schedule_key(declared_rules):
+        return False
+    return "Duration" not in declared_rules or current.rotation_rules.get("Duration") == declared_rules["Duration"]
+
+
+def details_needed(declared: Optional[DeclaredSecret], current: Optional[CurrentSecret]) -> DetailRequest:
+    """What the plan must read beyond the listing, for this one secret."""
+    if current is None:
+        return DetailRequest()
+    deleting = declared is None or declared.state == "absent"
+    readable = not current.scheduled_for_deletion
+    return DetailRequest(
+        # Deleting needs the replicas, which AWS requires to be removed first.
+        replicas=current.replicas is None and (deleting or declared.replicas is not None),
+        policy=not deleting and readable and declared.policy is not None,
+        all_versions=(
+            not deleting and readable and declared.current_version_id is not None
+            and declared.current_version_id not in current.version_ids
+        ),
+    )
+
+
+def _plan_access(plan: SecretPlan, declared: DeclaredSecret, current: Optional[CurrentSecret]) -> None:
+    """Policy, replicas, rotation and version stage: what differs goes in the plan, in this order."""
+    if declared.policy is not None:
+        desired = None if declared.policy == REMOVE_POLICY else declared.policy
+        plan.after["resource_policy"] = desired
+        current_policy = current.policy if current else None
+        unknown = current is not None and not current.policy_read  # a deleted secret's policy cannot be read
+        if unknown or policies_differ(current_policy, declared.policy):
+            if desired is None:
+                plan.delete_policy = current is not None
+            else:
+                plan.put_policy = {"ResourcePolicy": json.dumps(desired, sort_keys=True),
+                                   "BlockPublicPolicy": declared.block_public_policy}
+            if plan.put_policy or plan.delete_policy:
+                plan.changes.append("resource_policy")
+
+    if declared.replicas is not None:
+        current_replicas = {replica["region"]: replica for replica in (current.replicas or ())} if current else {}
+        declared_regions = dict(declared.replicas)
+        for region, kms_key_id in declared.replicas:
+            existing = current_replicas.get(region)
+            if existing is not None and (kms_key_id is None or same_kms_key(existing["kms_key_id"], kms_key_id)):
+                continue
+            if existing is not None:
+                plan.replicas_to_remove.append(region)  # a replica is re-keyed by replacing it
+            plan.replicas_to_add.append(dict({"Region": region}, **({"KmsKeyId": kms_key_id} if kms_key_id else {})))
+        if declared.purge_replicas:
+            plan.replicas_to_remove += sorted(region for region in current_replicas if region not in declared_regions)
+        plan.force_overwrite_replica = declared.force_overwrite_replica
+        kept = {region: replica["kms_key_id"] for region, replica in current_replicas.items()
+                if region not in plan.replicas_to_remove}
+        kept.update({entry["Region"]: entry.get("KmsKeyId") for entry in plan.replicas_to_add})
+        plan.after["replicas"] = [{"region": region, "kms_key_id": kept[region]} for region in sorted(kept)]
+        if plan.replicas_to_add or plan.replicas_to_remove:
+            plan.changes.append("replicas")
+
+    if declared.rotation is not None:
+        if not declared.rotation["enabled"]:
+            plan.after["rotation"] = {"enabled": False}
+            plan.cancel_rotation = bool(current and current.rotation_enabled)
+        else:
+            plan.after["rotation"] = {"enabled": True, "lambda_arn": declared.rotation["lambda_arn"],
+                                      "rules": dict(declared.rotation["rules"])}
+            if current is None or not rotation_matches(current, declared.rotation):
+                plan.rotate = {"RotationLambdaARN": declared.rotation["lambda_arn"],
+                               "RotationRules": dict(declared.rotation["rules"]),
+                               "RotateImmediately": declared.rotation["rotate_immediately"]}
+        if plan.rotate or plan.cancel_rotation:
+            plan.changes.append("rotation")
+
+    if declared.current_version_id is not None:
+        target = declared.current_version_id
+        plan.after["current_version_id"] = target
+        current_version_id = current.current_version_id if current else None
+        if target != current_version_id:
+            known = set(current.version_ids) | set(current.all_version_ids or ()) if current else set()
+            if target not in known:
+                plan.error = {"code": "UnknownVersionId",
+                              "message": "version {0} does not exist for this secret".format(target)}
+                return
+            plan.stage_move = {"VersionStage": "AWSCURRENT", "MoveToVersionId": target}
+            if current_version_id:
+                plan.stage_move["RemoveFromVersionId"] = current_version_id
+            plan.changes.append("current_version_id")
 
 
 def _plan_create(declared: DeclaredSecret) -> SecretPlan:
@@ -125,7 +275,7 @@ def _plan_create(declared: DeclaredSecret) -> SecretPlan:
         create["KmsKeyId"] = declared.kms_key_id
         changes.append("kms_key_id")
         after["kms_key_id"] = declared.kms_key_id
-    return SecretPlan(
+    plan = SecretPlan(
         full_name=declared.full_name,
         label=declared.label,
         action=CREATED,
@@ -137,6 +287,17 @@ def _plan_create(declared: DeclaredSecret) -> SecretPlan:
         before={"state": "absent"},
         after=after,
     )
+    _plan_access(plan, declared, None)
+    if plan.error:
+        return _failed(plan)
+    return plan
+
+
+def _failed(plan: SecretPlan) -> SecretPlan:
+    """A plan that cannot be carried out: nothing of it runs, and its diff shows no change."""
+    failed = SecretPlan(full_name=plan.full_name, label=plan.label, action=FAILED, declared=plan.declared,
+                        current=plan.current, error=plan.error, before=plan.before, after=dict(plan.before))
+    return failed
 
 
 def _value_decision(declared: DeclaredSecret, current: CurrentSecret, current_value: Optional[CurrentValue]):
@@ -222,6 +383,9 @@ def plan_present(
         else:
             plan.after["kms_key_id"] = plan.before["kms_key_id"]
     plan.update = update or None
+    _plan_access(plan, declared, current)
+    if plan.error:
+        return _failed(plan)
 
     if plan.restore:
         plan.action = RESTORED
@@ -246,34 +410,68 @@ def plan_absent(
         return plan
     plan.action = DELETED
     plan.delete = _delete_params(recovery_window)
+    # AWS refuses to delete a secret that still has replicas.
+    plan.replicas_to_remove = [replica["region"] for replica in (current.replicas or ())]
     plan.before = _managed_view(declared, current)
     plan.after = {"state": "absent" if recovery_window == 0 else "scheduled for deletion"}
     return plan
+
+
+def _read_failure(full_name: str, label: str, declared, current, error: dict) -> SecretPlan:
+    return SecretPlan(full_name=full_name, label=label, action=FAILED, declared=declared, current=current,
+                      error=dict(error))
+
+
+def prune_candidates(declaration: Declaration, current_by_name: Dict[str, CurrentSecret]) -> List[str]:
+    """Names under the prefix that are not declared and not already scheduled for deletion."""
+    if not declaration.prune:
+        return []
+    declared_names = {declared.full_name for declared in declaration.secrets}
+    return [name for name in sorted(current_by_name)
+            if name not in declared_names and not current_by_name[name].scheduled_for_deletion]
 
 
 def plan_all(
     declaration: Declaration,
     current_by_name: Dict[str, CurrentSecret],
     values_by_arn: Optional[Dict[str, CurrentValue]] = None,
+    read_errors_by_name: Optional[Dict[str, dict]] = None,
 ) -> List[SecretPlan]:
-    """Plans in input order, then prunes in name order."""
+    """Plans in input order, then prunes in name order. A secret whose reads failed is planned as failed."""
     values_by_arn = values_by_arn or {}
+    read_errors_by_name = read_errors_by_name or {}
     plans = []
     for declared in declaration.secrets:
         current = current_by_name.get(declared.full_name)
-        if declared.state == "absent":
+        if declared.full_name in read_errors_by_name:
+            plans.append(_read_failure(declared.full_name, declared.label, declared, current,
+                                       read_errors_by_name[declared.full_name]))
+        elif declared.state == "absent":
             plans.append(plan_absent(declared.full_name, declared.label, declared.recovery_window, current, declared))
         else:
             current_value = values_by_arn.get(current.arn) if current else None
             plans.append(plan_present(declared, current, current_value))
-    if declaration.prune:
-        declared_names = {declared.full_name for declared in declaration.secrets}
-        for name in sorted(current_by_name):
-            current = current_by_name[name]
-            if name in declared_names or current.scheduled_for_deletion:
-                continue
-            plans.append(plan_absent(name, "pruned", declaration.prune_recovery_window, current))
+    for name in prune_candidates(declaration, current_by_name):
+        if name in read_errors_by_name:
+            plans.append(_read_failure(name, "pruned", None, current_by_name[name], read_errors_by_name[name]))
+        else:
+            plans.append(plan_absent(name, "pruned", declaration.prune_recovery_window, current_by_name[name]))
     return plans
+
+
+def detail_requests(declaration: Declaration, current_by_name: Dict[str, CurrentSecret]):
+    """Name -> (current, DetailRequest) for every secret whose plan needs more than the listing."""
+    requests = {}
+    for declared in declaration.secrets:
+        current = current_by_name.get(declared.full_name)
+        request = details_needed(declared, current)
+        if request:
+            requests[declared.full_name] = (current, request)
+    for name in prune_candidates(declaration, current_by_name):
+        request = details_needed(None, current_by_name[name])
+        if request:
+            requests[name] = (current_by_name[name], request)
+    return requests
 
 
 def values_to_read(declaration: Declaration, current_by_name: Dict[str, CurrentSecret]) -> List[str]:
@@ -291,3 +489,20 @@ def values_to_read(declaration: Declaration, current_by_name: Dict[str, CurrentS
         ):
             arns.append(current.arn)
     return arns
+
+
+def policies_to_validate(plans: List[SecretPlan]) -> Dict[int, tuple]:
+    """Plan index -> (secret ARN or None, policy JSON) for every policy the plans would put."""
+    return {index: (plan.arn, plan.put_policy["ResourcePolicy"]) for index, plan in enumerate(plans)
+            if plan.put_policy and not plan.error}
+
+
+def fail_plans(plans: List[SecretPlan], errors_by_index: Dict[int, dict]) -> List[SecretPlan]:
+    """The plans, with those that have an error turned into failed plans that do nothing."""
+    return [_failed(_with_error(plan, errors_by_index[index])) if index in errors_by_index else plan
+            for index, plan in enumerate(plans)]
+
+
+def _with_error(plan: SecretPlan, error: dict) -> SecretPlan:
+    plan.error = dict(error)
+    return plan

@@ -11,6 +11,7 @@ Internal to the envops.aws_secrets collection: not a public API, may change with
 
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Optional
 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_apply import Outcome
@@ -22,6 +23,33 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan i
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SecretPlan
 
 MAX_FAILED_NAMED = 50
+
+
+def env_var_name(short_name: str) -> str:
+    """The environment variable a secret is exposed as: "db/password" -> DB_PASSWORD.
+
+    Upper case; every run of characters other than letters and digits becomes one underscore; no
+    leading or trailing underscore; a leading digit gets an underscore in front ("2fa" -> _2FA).
+    """
+    name = re.sub(r"[^A-Z0-9]+", "_", short_name.upper()).strip("_")
+    if not name or name[0].isdigit():
+        name = "_" + name
+    return name
+
+
+def _replicas_of(plan: SecretPlan, outcome: Optional[Outcome]) -> List[dict]:
+    if plan.action in (DELETED, ABSENT):
+        return []
+    if outcome is not None and outcome.replica_statuses is not None:
+        return [{"region": status.get("Region"), "status": status.get("Status")}
+                for status in sorted(outcome.replica_statuses, key=lambda status: status.get("Region") or "")]
+    current_replicas = (plan.current.replicas if plan.current else None) or ()
+    status_by_region = {replica["region"]: replica["status"] for replica in current_replicas}
+    if "replicas" in plan.after:
+        regions = [replica["region"] for replica in plan.after["replicas"]]
+    else:
+        regions = sorted(status_by_region)
+    return [{"region": region, "status": status_by_region.get(region)} for region in regions]
 
 
 def _entry(plan: SecretPlan, outcome: Optional[Outcome]) -> dict:
@@ -36,6 +64,9 @@ def _entry(plan: SecretPlan, outcome: Optional[Outcome]) -> dict:
         "changed": changed,
         "changes": outcome.changes,
     }
+    entry["rotation_enabled"] = plan.rotation_enabled
+    entry["replicas"] = _replicas_of(plan, outcome)
+    entry["policy_managed"] = plan.policy_managed
     if outcome.version_id:
         entry["version_id"] = outcome.version_id
     if outcome.error:
@@ -43,8 +74,8 @@ def _entry(plan: SecretPlan, outcome: Optional[Outcome]) -> dict:
     return entry
 
 
-def build_result(plans: List[SecretPlan], outcomes: Dict[int, Outcome], with_diff: bool) -> dict:
-    """changed, secrets, summary, arns and (with --diff) diff."""
+def build_result(plans: List[SecretPlan], outcomes: Dict[int, Outcome], with_diff: bool, prefix: str = "") -> dict:
+    """changed, secrets, summary, arns, ecs_secrets, lambda_environment and (with --diff) diff."""
     entries = [_entry(plan, outcomes.get(index)) for index, plan in enumerate(plans)]
     summary = {action: 0 for action in ACTIONS}
     for entry in entries:
@@ -60,6 +91,10 @@ def build_result(plans: List[SecretPlan], outcomes: Dict[int, Outcome], with_dif
             if entry["arn"] and entry["action"] not in (DELETED, ABSENT)
         },
     }
+    wired = [(env_var_name(name[len(prefix):] if name.startswith(prefix) else name), arn)
+             for name, arn in result["arns"].items()]
+    result["ecs_secrets"] = [{"name": env_name, "valueFrom": arn} for env_name, arn in wired]
+    result["lambda_environment"] = dict(wired)
     if with_diff:
         changing = [plan for plan in plans if plan.action in CHANGING_ACTIONS]
         result["diff"] = {

@@ -26,6 +26,28 @@ GENERATE_OPTIONS = dict(
     json_key=dict(type="str", no_log=False),
 )
 
+ROTATION_OPTIONS = dict(
+    enabled=dict(type="bool", default=True),
+    lambda_arn=dict(type="str"),
+    automatically_after_days=dict(type="int"),
+    schedule_expression=dict(type="str"),
+    duration=dict(type="str"),
+    rotate_immediately=dict(type="bool", default=False),
+)
+
+REPLICA_OPTIONS = dict(
+    region=dict(type="str", required=True),
+    kms_key_id=dict(type="str"),
+)
+
+# Options that an item and the module both take; the item's wins. None means "not managed".
+SHARED_ACCESS_OPTIONS = dict(
+    resource_policy=dict(type="raw"),
+    readers=dict(type="list", elements="str"),
+    rotation=dict(type="dict", options=ROTATION_OPTIONS),
+    replica_regions=dict(type="list", elements="dict", options=REPLICA_OPTIONS),
+)
+
 # Item options default to None so "left unset" can be told apart from "set": item overrides module.
 SECRET_ITEM_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -39,6 +61,11 @@ SECRET_ITEM_OPTIONS = dict(
     overwrite=dict(type="bool"),
     state=dict(type="str", choices=["present", "absent"]),
     recovery_window=dict(type="int"),
+    block_public_policy=dict(type="bool"),
+    purge_replicas=dict(type="bool"),
+    force_overwrite_replica=dict(type="bool"),
+    current_version_id=dict(type="str"),
+    **copy.deepcopy(SHARED_ACCESS_OPTIONS),
 )
 
 
@@ -60,4 +87,8 @@ def set_module_argument_spec() -> dict:
         prune=dict(type="bool", default=False),
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         fail_fast=dict(type="bool", default=False),
+        block_public_policy=dict(type="bool", default=True),
+        purge_replicas=dict(type="bool", default=True),
+        force_overwrite_replica=dict(type="bool", default=False),
+        **copy.deepcopy(SHARED_ACCESS_OPTIONS),
     )

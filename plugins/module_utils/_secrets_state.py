@@ -11,6 +11,7 @@ Internal to the envops.aws_secrets collection: not a public API, may change with
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
@@ -22,6 +23,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import load_current_policy
 
 LIST_PAGE_SIZE = 100
 LIST_FILTER_VALUES = 10  # ListSecrets takes at most 10 values per filter
@@ -40,6 +42,20 @@ class CurrentSecret:
     scheduled_for_deletion: bool = False
     current_version_id: Optional[str] = None
     version_ids: Tuple[str, ...] = ()
+    rotation_enabled: bool = False
+    rotation_lambda_arn: Optional[str] = None
+    rotation_rules: dict = field(default_factory=dict)
+    last_rotated_date: object = None
+    next_rotation_date: object = None
+    deleted_date: object = None
+    created_date: object = None
+    primary_region: Optional[str] = None
+    # Known only after a DescribeSecret (replicas) or GetResourcePolicy (policy); None means "not read".
+    replicas: Optional[Tuple[dict, ...]] = None
+    policy: object = None
+    policy_read: bool = False
+    # Versions ListSecretVersionIds found beyond the labelled ones, when a rollback needed to look.
+    all_version_ids: Optional[Tuple[str, ...]] = None
 
     @property
     def has_value(self) -> bool:
@@ -71,7 +87,85 @@ def current_secret_from_api(entry: dict) -> CurrentSecret:
         scheduled_for_deletion=entry.get("DeletedDate") is not None,
         current_version_id=current_version_id,
         version_ids=tuple(sorted(stages_by_version)),
+        rotation_enabled=bool(entry.get("RotationEnabled")),
+        rotation_lambda_arn=entry.get("RotationLambdaARN") or None,
+        rotation_rules=dict(entry.get("RotationRules") or {}),
+        last_rotated_date=entry.get("LastRotatedDate"),
+        next_rotation_date=entry.get("NextRotationDate"),
+        deleted_date=entry.get("DeletedDate"),
+        created_date=entry.get("CreatedDate"),
+        primary_region=entry.get("PrimaryRegion"),
+        replicas=replicas_from_api(entry["ReplicationStatus"]) if "ReplicationStatus" in entry else None,
     )
+
+
+def replicas_from_api(statuses: List[dict]) -> Tuple[dict, ...]:
+    return tuple(
+        sorted(
+            (
+                {
+                    "region": status.get("Region"),
+                    "kms_key_id": status.get("KmsKeyId"),
+                    "status": status.get("Status"),
+                    "status_message": status.get("StatusMessage"),
+                }
+                for status in statuses
+            ),
+            key=lambda replica: replica["region"] or "",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class DetailRequest:
+    """What one secret's plan needs beyond the listing."""
+
+    replicas: bool = False
+    policy: bool = False
+    all_versions: bool = False
+
+    def __bool__(self):
+        return self.replicas or self.policy or self.all_versions
+
+
+def read_details(calls, current: CurrentSecret, request: DetailRequest) -> CurrentSecret:
+    """Fill in replicas, policy and unlabelled versions; raises ClientError/BotoCoreError like any call."""
+    details = {}
+    if request.replicas:
+        described = calls("describe_secret", SecretId=current.arn)
+        details["replicas"] = replicas_from_api(described.get("ReplicationStatus") or [])
+    if request.policy:
+        answer = calls("get_resource_policy", SecretId=current.arn)
+        details["policy"] = load_current_policy(answer.get("ResourcePolicy"))
+        details["policy_read"] = True
+    if request.all_versions:
+        version_ids = []
+        params = dict(SecretId=current.arn, IncludeDeprecated=True, MaxResults=100)
+        while True:
+            page = calls("list_secret_version_ids", **params)
+            version_ids += [version["VersionId"] for version in page.get("Versions", [])]
+            if not page.get("NextToken"):
+                break
+            params["NextToken"] = page["NextToken"]
+        details["all_version_ids"] = tuple(sorted(version_ids))
+    return dataclasses.replace(current, **details)
+
+
+def read_all_details(calls, requests: Dict[str, Tuple[CurrentSecret, DetailRequest]], concurrency: int):
+    """Details by name, in parallel: (current with details, None) or (current, CurrentValue-style error)."""
+    if not requests:
+        return {}
+
+    def read(item):
+        name, (current, request) = item
+        try:
+            return name, read_details(calls, current, request), None
+        except (BotoCoreError, ClientError) as error:
+            code, message = _error_of(error)
+            return name, current, {"code": code, "message": message}
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(requests)))) as pool:
+        return {name: (current, error) for name, current, error in pool.map(read, requests.items())}
 
 
 def listing_filters(full_names: Iterable[str], prefix: str) -> List[List[str]]:
@@ -182,3 +276,46 @@ def read_values(calls, secret_ids: List[str], concurrency: int) -> Dict[str, Cur
         for batch_values in pool.map(lambda batch: _read_batch(calls, batch), batches):
             values_by_id.update(batch_values)
     return values_by_id
+
+
+def validate_policies(calls, policies: Dict[int, Tuple[Optional[str], str]], concurrency: int, warn):
+    """Errors by key for policies ValidateResourcePolicy rejects; {} when none is rejected.
+
+    It is a read, so check mode reports a policy AWS would refuse. An endpoint that cannot validate
+    (moto has no ValidateResourcePolicy) gets one warning, and PutResourcePolicy's own checks remain.
+    """
+    if not policies:
+        return {}
+    unavailable = []
+
+    def validate(item):
+        key, (secret_id, policy_text) = item
+        if unavailable:
+            return key, None
+        params = dict(ResourcePolicy=policy_text)
+        if secret_id:
+            params["SecretId"] = secret_id
+        try:
+            answer = calls("validate_resource_policy", **params)
+        except is_boto3_error_code("MalformedPolicyDocumentException") as error:
+            code, message = _error_of(error)
+            return key, {"code": code, "message": message}
+        except (BotoCoreError, ClientError) as error:  # pylint: disable=duplicate-except
+            code, _message = _error_of(error)
+            if not unavailable:
+                unavailable.append(code)
+            return key, None
+        if answer.get("PolicyValidationPassed", True):
+            return key, None
+        problems = "; ".join(
+            "{0}: {1}".format(entry.get("CheckName", "check"), entry.get("ErrorMessage", ""))
+            for entry in answer.get("ValidationErrors", [])
+        )
+        return key, {"code": "PolicyValidationFailed", "message": problems or "the policy did not validate"}
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(policies)))) as pool:
+        results = dict(pool.map(validate, policies.items()))
+    if unavailable:
+        warn("ValidateResourcePolicy is not available at this endpoint ({0}); resource policies were not "
+             "validated before PutResourcePolicy.".format(unavailable[0]))
+    return {key: error for key, error in results.items() if error}

@@ -346,19 +346,26 @@ try:
 except ImportError:
     pass  # AnsibleAWSModule reports the missing SDK
 
+from ansible.module_utils.common.warnings import warn
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_apply import apply_plans
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import SecretsManagerCalls
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import client_config
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import DeclarationError
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import detail_requests
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import fail_plans
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import policies_to_validate
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import values_to_read
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_report import build_result
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_report import failure_message
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_spec import set_module_argument_spec
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import list_current
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_all_details
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_values
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import validate_policies
 
 
 def run(module):
@@ -367,8 +374,10 @@ def run(module):
     except DeclarationError as error:
         module.fail_json(msg=str(error), problems=error.problems)
     module.no_log_values.update(declaration.sensitive_values)
+    # ansible-core's own warn(): amazon.aws's module.warn() re-passes warnings to exit_json, which
+    # ansible-core 2.19 reports as deprecated.
     for warning in declaration.warnings:
-        module.warn(warning)
+        warn(warning)
 
     calls = SecretsManagerCalls(module.client("secretsmanager", config=client_config(declaration.concurrency)))
     try:
@@ -378,15 +387,24 @@ def run(module):
         )
     except (BotoCoreError, ClientError) as error:
         module.fail_json_aws(error, msg="Could not list the current secrets")
+    read_errors_by_name = {}
+    details = read_all_details(calls, detail_requests(declaration, current_by_name), declaration.concurrency)
+    for name, (current, error) in details.items():
+        if error:
+            read_errors_by_name[name] = error
+        else:
+            current_by_name[name] = current
     values_by_arn = read_values(calls, values_to_read(declaration, current_by_name), declaration.concurrency)
-    plans = plan_all(declaration, current_by_name, values_by_arn)
+    plans = plan_all(declaration, current_by_name, values_by_arn, read_errors_by_name)
+    policy_errors = validate_policies(calls, policies_to_validate(plans), declaration.concurrency, warn)
+    plans = fail_plans(plans, policy_errors)
 
     outcomes = {}
     if not module.check_mode:
         outcomes = apply_plans(
             plans, calls, declaration.concurrency, declaration.fail_fast, module.no_log_values.update
         )
-    result = build_result(plans, outcomes, with_diff=module._diff)
+    result = build_result(plans, outcomes, with_diff=module._diff, prefix=declaration.prefix)
     result["api_calls"] = dict(calls.calls_by_operation)
     message = failure_message(result)
     if message:

@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the envops.aws_secrets collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Resource policies: parsing, rendering `readers`, and comparing as normalised JSON.
+
+Internal to the envops.aws_secrets collection: not a public API, may change without notice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import List, Optional, Sequence
+
+from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+
+# Stands for "remove the resource policy": the user gave {} or "".
+REMOVE_POLICY = "remove"
+
+READERS_SID = "EnvopsAwsSecretsReaders"
+READER_ACTIONS = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+POLICY_VERSION = "2012-10-17"
+
+# Roles, users (with paths) and accounts, as ARNs; a bare 12-digit account id is an account too.
+READER_ARN_PATTERN = re.compile(
+    r"^(?:\d{12}|arn:aws(?:-[a-z]+)*:iam::\d{12}:(?:root|(?:role|user)/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,128}))$"
+)
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be used; the message says why."""
+
+
+def parse_policy(policy) -> object:
+    """A dict, REMOVE_POLICY for {} or "", or None when unset. JSON strings are parsed."""
+    if policy is None:
+        return None
+    if isinstance(policy, str):
+        if not policy.strip():
+            return REMOVE_POLICY
+        try:
+            policy = json.loads(policy)
+        except ValueError as error:
+            raise PolicyError("resource_policy is not valid JSON ({0})".format(error)) from None
+    if not isinstance(policy, dict):
+        raise PolicyError("resource_policy must be a JSON object, not a {0}".format(type(policy).__name__))
+    if not policy:
+        return REMOVE_POLICY
+    statements = policy.get("Statement")
+    if statements is None or not isinstance(statements, (dict, list)):
+        raise PolicyError("resource_policy has no Statement")
+    return policy
+
+
+def bad_reader_arns(readers: Sequence[str]) -> List[str]:
+    return [reader for reader in readers if not READER_ARN_PATTERN.match(str(reader))]
+
+
+def _principal(reader: str) -> str:
+    if reader.isdigit():
+        return "arn:aws:iam::{0}:root".format(reader)
+    return reader
+
+
+def render_policy(resource_policy, readers: Optional[Sequence[str]]):
+    """The policy to hold: the declared one plus a least-privilege statement for `readers`.
+
+    None when neither is managed, REMOVE_POLICY when the result has no statement.
+    """
+    if resource_policy is None and readers is None:
+        return None
+    base = {} if resource_policy in (None, REMOVE_POLICY) else resource_policy
+    statements = base.get("Statement", [])
+    statements = [statements] if isinstance(statements, dict) else list(statements)
+    if readers is not None:
+        statements = [statement for statement in statements if statement.get("Sid") != READERS_SID]
+        if readers:
+            statements.append({
+                "Sid": READERS_SID,
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted({_principal(reader) for reader in readers})},
+                "Action": list(READER_ACTIONS),
+                "Resource": "*",
+            })
+    if not statements:
+        return REMOVE_POLICY
+    return dict(base, Version=base.get("Version", POLICY_VERSION), Statement=statements)
+
+
+def policies_differ(current: Optional[dict], desired) -> bool:
+    """Compare as normalised JSON: statement order and string-versus-list forms never count."""
+    if desired is None:
+        return False
+    if desired == REMOVE_POLICY:
+        return current is not None
+    if current is None:
+        return True
+    return compare_policies(current, desired, default_version=POLICY_VERSION)
+
+
+def load_current_policy(text: Optional[str]) -> Optional[dict]:
+    """The policy GetResourcePolicy returned, or None."""
+    if not text:
+        return None
+    try:
+        policy = json.loads(text)
+    except ValueError:
+        return {"unparseable": text}
+    return policy or None
