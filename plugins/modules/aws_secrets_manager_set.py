@@ -102,7 +102,7 @@ options:
             type: bool
             default: true
           json_key:
-            description: Store the value as C({"<json_key>": "<generated>"}) instead of a bare string.
+            description: 'Store the value as C({"<json_key>": "<generated>"}) instead of a bare string.'
             type: str
       overwrite:
         description: Overrides O(overwrite).
@@ -114,6 +114,75 @@ options:
       recovery_window:
         description: Overrides O(recovery_window).
         type: int
+      resource_policy:
+        description: Overrides O(resource_policy).
+        type: raw
+      readers:
+        description: Overrides O(readers).
+        type: list
+        elements: str
+      block_public_policy:
+        description: Overrides O(block_public_policy).
+        type: bool
+      rotation:
+        description: Overrides O(rotation).
+        type: dict
+        suboptions: &rotation_options
+          enabled:
+            description: V(false) cancels rotation (C(CancelRotateSecret)); the other keys are then ignored.
+            type: bool
+            default: true
+          lambda_arn:
+            description: ARN of the rotation Lambda function. Required when O(rotation.enabled=true).
+            type: str
+          automatically_after_days:
+            description:
+              - Rotate every this many days, 1 to 1000.
+              - Give exactly one of O(rotation.automatically_after_days) and O(rotation.schedule_expression).
+            type: int
+          schedule_expression:
+            description:
+              - A C(rate(...)) or C(cron(...)) expression. C(rate(N days)) counts as the same schedule as
+                O(rotation.automatically_after_days=N).
+            type: str
+          duration:
+            description: The rotation window, C(1h) to C(24h).
+            type: str
+          rotate_immediately:
+            description:
+              - Rotate at once when the rotation configuration changes. Otherwise the first rotation waits for the
+                next scheduled window.
+              - An unchanged configuration is never rotated again.
+            type: bool
+            default: false
+      replica_regions:
+        description: Overrides O(replica_regions).
+        type: list
+        elements: dict
+        suboptions: &replica_options
+          region:
+            description: The region to replicate to.
+            type: str
+            required: true
+          kms_key_id:
+            description:
+              - KMS key for the replica in that region.
+              - Unset means the AWS managed key for a new replica, and any key for an existing one.
+            type: str
+      purge_replicas:
+        description: Overrides O(purge_replicas).
+        type: bool
+      force_overwrite_replica:
+        description: Overrides O(force_overwrite_replica).
+        type: bool
+      current_version_id:
+        description:
+          - Make this existing version AWSCURRENT (C(UpdateSecretVersionStage)). The version it replaces becomes
+            AWSPREVIOUS.
+          - Rolling back to an earlier version is idempotent, so a second run changes nothing.
+          - An unknown version ID fails this secret with the code C(UnknownVersionId).
+          - It cannot be given together with a value option.
+        type: str
   prefix:
     description:
       - Prepended to every name in O(names) and O(secrets), for example C(staging/payments/).
@@ -187,6 +256,59 @@ options:
       - Stop starting new secrets after the first failure. The ones not attempted are reported as failed with
         the code C(NotAttempted).
       - By default a failure on one secret does not stop the others. The task still fails, naming every failed secret.
+    type: bool
+    default: false
+  resource_policy:
+    description:
+      - The secret's resource policy, as a dictionary or a JSON string, for every secret. An item's own value
+        overrides it.
+      - It is compared with the current policy as parsed, normalised JSON. Statement order, a string versus a
+        one-element list, and an account ID versus its root ARN never count as a change.
+      - Unset (or V(null)) leaves any existing policy alone. Ansible cannot tell V(null) from an option left
+        out, so give V({}) or an empty string to remove the policy.
+      - Before a changed policy is written, C(ValidateResourcePolicy) checks it, in check mode too.
+        A policy it rejects fails that secret with the code C(PolicyValidationFailed).
+        Where the endpoint cannot validate, one warning is given and C(PutResourcePolicy)'s own checks remain.
+    type: raw
+  readers:
+    description:
+      - IAM role, user or account ARNs (or 12-digit account IDs) that may read each secret.
+      - They are rendered as one least-privilege statement (Sid C(EnvopsAwsSecretsReaders)). It allows
+        C(secretsmanager:GetSecretValue) and C(secretsmanager:DescribeSecret) on that secret to exactly these
+        principals.
+      - The statement is added to O(resource_policy)'s statements, or makes up the whole policy without one.
+        An empty list removes the statement.
+      - Malformed ARNs are refused before any AWS call.
+    type: list
+    elements: str
+  block_public_policy:
+    description: Refuse a policy that would give public access (C(BlockPublicPolicy)).
+    type: bool
+    default: true
+  rotation:
+    description:
+      - "Rotation for every secret, or V({enabled: false}) to cancel it. An item's own value overrides it."
+      - The rules the service returns are compared with the declared ones, so an unchanged schedule is never
+        rotated again. Only the declared rule keys are compared.
+      - C(RotateSecret) is a write, so check mode never calls it.
+    type: dict
+    suboptions: *rotation_options
+  replica_regions:
+    description:
+      - Regions each secret is replicated to, for every secret. An item's own value overrides it.
+      - Missing replicas are added. With O(purge_replicas), replicas in other regions are removed.
+      - A replica whose declared KMS key differs is re-keyed by replacing it, because AWS cannot change a
+        replica's key in place.
+      - Deleting a secret first removes its replicas, as AWS requires.
+    type: list
+    elements: dict
+    suboptions: *replica_options
+  purge_replicas:
+    description: Remove replicas in regions that O(replica_regions) does not list. Applies only where it is given.
+    type: bool
+    default: true
+  force_overwrite_replica:
+    description: Overwrite a secret of the same name in a replica region (C(ForceOverwriteReplicaSecret)).
     type: bool
     default: false
 notes:
@@ -312,6 +434,17 @@ secrets:
       description: The version written, where a value was written.
       type: str
       returned: when a value was written
+    rotation_enabled:
+      description: Whether rotation is on (or, in check mode, would be on).
+      type: bool
+    replicas:
+      description: The secret's replicas with their replication status. The status is V(null) where not known yet.
+      type: list
+      elements: dict
+      sample: [{"region": "eu-west-1", "status": "InSync"}]
+    policy_managed:
+      description: Whether this task manages the secret's resource policy.
+      type: bool
     error:
       description: The AWS error code and message, where this secret failed.
       type: dict
@@ -328,6 +461,28 @@ arns:
   returned: always
   type: dict
   sample: {"staging/payments/db-password": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:staging/payments/db-password-AbCdEf"}
+ecs_secrets:
+  description:
+    - Every secret that exists (or, in check mode, already exists), ready for an ECS container definition's
+      C(secrets).
+    - The name is the environment-variable form of the secret's name without O(prefix). It is upper case, and
+      every run of characters other than letters and digits becomes one underscore, with none at the ends. A
+      leading digit gets an underscore in front. So C(db/password) gives C(DB_PASSWORD) and C(2fa-seed) gives
+      C(_2FA_SEED).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "DB_PASSWORD", "valueFrom": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:staging/db/password-AbCdEf"}]
+lambda_environment:
+  description: The same names as RV(ecs_secrets), mapped to ARNs, for a Lambda function's environment.
+  returned: always
+  type: dict
+  sample: {"DB_PASSWORD": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:staging/db/password-AbCdEf"}
+api_calls:
+  description: The AWS API calls the module made, by operation, without retries.
+  returned: always
+  type: dict
+  sample: {"list_secrets": 1, "create_secret": 3}
 diff:
   description:
     - With C(--diff), each changing secret's managed attributes before and after, keyed by full name.
