@@ -415,3 +415,23 @@ def declare(params: dict) -> Declaration:
         warnings=warnings,
         sensitive_values=sensitive_values,
     )
+
+
+def info_problems(params: dict) -> Tuple[List[str], Optional[dict]]:
+    """aws_secrets_manager_info's input checks, the same rules as the set module's: (problems, tags)."""
+    problems = []
+    prefix = params.get("prefix") or ""
+    if prefix and not NAME_PATTERN.match(prefix):
+        problems.append("prefix {0!r} has characters Secrets Manager does not allow".format(prefix))
+    for index, name in enumerate(params.get("names") or []):
+        where = _describe("names[{0}]".format(index), name)
+        problems += ["{0}: {1}".format(where, problem) for problem in _check_name(prefix + (name or ""))]
+    concurrency = params.get("concurrency")
+    if not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
+        problems.append("concurrency is {0}; it must be {1} to {2}".format(concurrency, MIN_CONCURRENCY,
+                                                                         MAX_CONCURRENCY))
+    tags = None
+    if params.get("tags") is not None:
+        tags, tag_problems = _check_tags(params["tags"], "tags")
+        problems += tag_problems
+    return problems, tags

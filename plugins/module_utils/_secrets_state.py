@@ -139,16 +139,20 @@ def read_details(calls, current: CurrentSecret, request: DetailRequest) -> Curre
         details["policy"] = load_current_policy(answer.get("ResourcePolicy"))
         details["policy_read"] = True
     if request.all_versions:
-        version_ids = []
-        params = dict(SecretId=current.arn, IncludeDeprecated=True, MaxResults=100)
-        while True:
-            page = calls("list_secret_version_ids", **params)
-            version_ids += [version["VersionId"] for version in page.get("Versions", [])]
-            if not page.get("NextToken"):
-                break
-            params["NextToken"] = page["NextToken"]
-        details["all_version_ids"] = tuple(sorted(version_ids))
+        details["all_version_ids"] = tuple(sorted(version["VersionId"] for version in list_versions(calls, current.arn)))
     return dataclasses.replace(current, **details)
+
+
+def list_versions(calls, secret_id: str) -> List[dict]:
+    """Every version of a secret, unlabelled (deprecated) ones included; never a value."""
+    versions = []
+    params = dict(SecretId=secret_id, IncludeDeprecated=True, MaxResults=100)
+    while True:
+        page = calls("list_secret_version_ids", **params)
+        versions += page.get("Versions", [])
+        if not page.get("NextToken"):
+            return versions
+        params["NextToken"] = page["NextToken"]
 
 
 def read_all_details(calls, requests: Dict[str, Tuple[CurrentSecret, DetailRequest]], concurrency: int):
@@ -180,13 +184,12 @@ def listing_filters(full_names: Iterable[str], prefix: str) -> List[List[str]]:
     return [names[start:start + LIST_FILTER_VALUES] for start in range(0, len(names), LIST_FILTER_VALUES)]
 
 
-def _list_pages(calls, filter_values: List[str]) -> List[dict]:
+def _list_pages(calls, filter_values: List[str], extra_filters: Optional[List[dict]] = None) -> List[dict]:
     entries = []
-    params = dict(
-        Filters=[{"Key": "name", "Values": filter_values}],
-        IncludePlannedDeletion=True,
-        MaxResults=LIST_PAGE_SIZE,
-    )
+    filters = [{"Key": "name", "Values": filter_values}] if filter_values else []
+    params = dict(IncludePlannedDeletion=True, MaxResults=LIST_PAGE_SIZE)
+    if filters or extra_filters:
+        params["Filters"] = filters + list(extra_filters or [])
     while True:
         page = calls("list_secrets", **params)
         entries += page.get("SecretList", [])
@@ -195,22 +198,32 @@ def _list_pages(calls, filter_values: List[str]) -> List[dict]:
         params["NextToken"] = page["NextToken"]
 
 
-def list_current(calls, full_names: Iterable[str], prefix: str, concurrency: int) -> Dict[str, CurrentSecret]:
-    """Current secrets by exact name: the declared ones, and with a prefix all below it.
+def list_current(
+    calls, full_names: Iterable[str], prefix: str, concurrency: int, tags: Optional[dict] = None,
+) -> Dict[str, CurrentSecret]:
+    """Current secrets by exact name: the named ones, and with a prefix all below it; with tags, only
+    those carrying every one of them. Without names or prefix, every secret (that has the tags).
 
     The name filter is a case-insensitive prefix match on AWS, so results are kept only where
     the name matches exactly (or starts with the prefix, case and all).
     """
     wanted = set(full_names)
-    filter_groups = listing_filters(wanted, prefix)
+    filter_groups = listing_filters(wanted, prefix) or [[]]
+    # One tag key narrows the listing on the service; the exact check on every tag is done here.
+    tag_filters = [{"Key": "tag-key", "Values": [sorted(tags)[0]]}] if tags else []
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(filter_groups)))) as pool:
-        listings = list(pool.map(lambda values: _list_pages(calls, values), filter_groups))
+        listings = list(pool.map(lambda values: _list_pages(calls, values, tag_filters), filter_groups))
+    select_all = not wanted and not prefix
     current_by_name = {}
     for entries in listings:
         for entry in entries:
             name = entry.get("Name", "")
-            if name in wanted or (prefix and name.startswith(prefix)):
-                current_by_name[name] = current_secret_from_api(entry)
+            if not (select_all or name in wanted or (prefix and name.startswith(prefix))):
+                continue
+            current = current_secret_from_api(entry)
+            if tags and any(current.tags.get(key) != value for key, value in tags.items()):
+                continue
+            current_by_name[name] = current
     return current_by_name
 
 

@@ -1,0 +1,224 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the envops.aws_secrets collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: aws_secrets_manager_info
+short_description: List AWS Secrets Manager secrets and their settings, never their values
+version_added: 0.1.0
+description:
+  - Lists the secrets selected by O(names), O(prefix) and O(tags). It uses C(ListSecrets) with filters, 100 secrets a
+    page.
+  - Reports each secret's metadata, rotation, replicas and, on request, versions and resource policy.
+  - It never reads a secret value and needs no write permission.
+  - Secrets scheduled for deletion are included, with their C(deleted_date).
+author:
+  - envops platform engineering
+options:
+  names:
+    description:
+      - Names of the secrets to report, after O(prefix) is added. A name that does not exist is left out.
+      - Without O(names), every secret under O(prefix) is reported. With neither, every secret in the region is.
+    type: list
+    elements: str
+    default: []
+  prefix:
+    description: Prepended to every name in O(names); alone, selects every secret whose name starts with it.
+    type: str
+    default: ""
+  tags:
+    description: Report only secrets that carry every one of these tags, with these values.
+    type: dict
+  include_replicas:
+    description:
+      - Report each secret's replicas with their status. This takes one C(DescribeSecret) per secret, because
+        C(ListSecrets) does not return replicas.
+    type: bool
+    default: true
+  include_versions:
+    description:
+      - Report each secret's versions (ID, staging labels, creation date). This takes one C(ListSecretVersionIds)
+        per secret.
+    type: bool
+    default: false
+  include_policy:
+    description: Report each secret's resource policy. This takes one C(GetResourcePolicy) per secret.
+    type: bool
+    default: false
+  concurrency:
+    description: The most AWS calls in flight at once, 1 to 64.
+    type: int
+    default: 8
+notes:
+  - "Permissions: C(secretsmanager:ListSecrets), plus C(secretsmanager:DescribeSecret) with O(include_replicas),
+    C(secretsmanager:ListSecretVersionIds) with O(include_versions) and C(secretsmanager:GetResourcePolicy) with
+    O(include_policy)."
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads, so check mode changes nothing.
+  diff_mode:
+    support: none
+    description: The module changes nothing, so there is nothing to diff.
+"""
+
+EXAMPLES = r"""
+- name: Report the payments secrets in staging, with versions and policies
+  envops.aws_secrets.aws_secrets_manager_info:
+    prefix: staging/payments/
+    include_versions: true
+    include_policy: true
+  register: payments
+
+- name: Find every secret a team owns
+  envops.aws_secrets.aws_secrets_manager_info:
+    tags:
+      team: payments
+    include_replicas: false
+  register: team_secrets
+
+- name: Show which secrets rotate
+  ansible.builtin.debug:
+    msg: "{{ payments.secrets | selectattr('rotation.enabled') | map(attribute='name') | list }}"
+"""
+
+RETURN = r"""
+secrets:
+  description: The selected secrets, in name order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The secret's name.
+      type: str
+      sample: staging/payments/db
+    arn:
+      description: The secret's ARN.
+      type: str
+    description:
+      description: The description, or an empty string.
+      type: str
+    tags:
+      description: The tags.
+      type: dict
+    kms_key_id:
+      description: The KMS key, or V(null) for the AWS managed key.
+      type: str
+    primary_region:
+      description: The primary region, for a replicated secret.
+      type: str
+    created_date:
+      description: When the secret was created (ISO 8601).
+      type: str
+    deleted_date:
+      description: When the secret will be deleted (ISO 8601), or V(null) when it is not scheduled for deletion.
+      type: str
+    scheduled_for_deletion:
+      description: Whether the secret is scheduled for deletion.
+      type: bool
+    current_version_id:
+      description: The version labelled AWSCURRENT, or V(null) for a secret with no value.
+      type: str
+    rotation:
+      description: Rotation settings.
+      type: dict
+      contains:
+        enabled:
+          description: Whether rotation is on.
+          type: bool
+        lambda_arn:
+          description: The rotation function.
+          type: str
+        rules:
+          description: C(automatically_after_days), C(schedule_expression) and C(duration), as the service returns them.
+          type: dict
+        last_rotated_date:
+          description: The last rotation (ISO 8601).
+          type: str
+        next_rotation_date:
+          description: The next scheduled rotation (ISO 8601).
+          type: str
+    replicas:
+      description: Replicas with C(region), C(kms_key_id), C(status) and C(status_message).
+      type: list
+      elements: dict
+      returned: when O(include_replicas=true)
+    versions:
+      description: Versions with C(version_id), C(stages) and C(created_date), oldest first.
+      type: list
+      elements: dict
+      returned: when O(include_versions=true) and the secret is not scheduled for deletion
+    resource_policy:
+      description: The resource policy, or V(null) when there is none or the secret is scheduled for deletion.
+      type: dict
+      returned: when O(include_policy=true)
+arns:
+  description: Name to ARN of every selected secret.
+  returned: always
+  type: dict
+api_calls:
+  description: The AWS API calls the module made, by operation, without retries.
+  returned: always
+  type: dict
+"""
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing SDK
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import SecretsManagerCalls
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import client_config
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import info_problems
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_info import describe_all
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import list_current
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=dict(
+            names=dict(type="list", elements="str", default=[]),
+            prefix=dict(type="str", default=""),
+            tags=dict(type="dict"),
+            include_replicas=dict(type="bool", default=True),
+            include_versions=dict(type="bool", default=False),
+            include_policy=dict(type="bool", default=False),
+            concurrency=dict(type="int", default=8),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    problems, tags = info_problems(params)
+    if problems:
+        module.fail_json(msg="Invalid input ({0} problem{1}):\n- {2}".format(
+            len(problems), "" if len(problems) == 1 else "s", "\n- ".join(problems)), problems=problems)
+
+    calls = SecretsManagerCalls(module.client("secretsmanager", config=client_config(params["concurrency"])))
+    try:
+        wanted = [params["prefix"] + name for name in params["names"]]
+        current_by_name = list_current(calls, wanted, params["prefix"], params["concurrency"], tags=tags)
+        if wanted:
+            current_by_name = {name: current for name, current in current_by_name.items() if name in wanted}
+        secrets = describe_all(calls, current_by_name, params["include_replicas"], params["include_versions"],
+                               params["include_policy"], params["concurrency"])
+    except (BotoCoreError, ClientError) as error:
+        module.fail_json_aws(error, msg="Could not read the secrets")
+    module.exit_json(
+        changed=False,
+        secrets=secrets,
+        arns={secret["name"]: secret["arn"] for secret in secrets},
+        api_calls=dict(calls.calls_by_operation),
+    )
+
+
+if __name__ == "__main__":
+    main()
