@@ -117,6 +117,18 @@ def _check_name(full_name: str) -> List[str]:
     return problems
 
 
+def _check_prefix(prefix: str) -> List[str]:
+    if prefix and not NAME_PATTERN.match(prefix):
+        return ["prefix {0!r} has characters Secrets Manager does not allow".format(prefix)]
+    return []
+
+
+def _check_concurrency(concurrency: int) -> List[str]:
+    if MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
+        return []
+    return ["concurrency is {0}; it must be {1} to {2}".format(concurrency, MIN_CONCURRENCY, MAX_CONCURRENCY)]
+
+
 def _check_recovery_window(window: int, where: str) -> List[str]:
     if window == 0 or 7 <= window <= 30:
         return []
@@ -130,20 +142,23 @@ def _check_tags(tags: dict, where: str) -> Tuple[dict, List[str]]:
     for key, value in tags.items():
         key_text = str(key)
         if isinstance(value, (dict, list)):
-            problems.append("{0}: tag {1!r} has a {2} value; tag values are strings".format(where, key_text,
-                                                                                             type(value).__name__))
+            problems.append(
+                "{0}: tag {1!r} has a {2} value; tag values are strings".format(where, key_text, type(value).__name__)
+            )
             continue
         value_text = "" if value is None else str(value)
         if isinstance(value, bool):
             value_text = value_text.lower()
         if not key_text or len(key_text) > MAX_TAG_KEY_LENGTH:
-            problems.append("{0}: tag key {1!r} must be 1 to {2} characters".format(where, key_text,
-                                                                                   MAX_TAG_KEY_LENGTH))
+            problems.append(
+                "{0}: tag key {1!r} must be 1 to {2} characters".format(where, key_text, MAX_TAG_KEY_LENGTH)
+            )
         if key_text.lower().startswith("aws:"):
             problems.append("{0}: tag key {1!r} uses the reserved prefix 'aws:'".format(where, key_text))
         if len(value_text) > MAX_TAG_VALUE_LENGTH:
-            problems.append("{0}: the value of tag {1!r} is over {2} characters".format(where, key_text,
-                                                                                       MAX_TAG_VALUE_LENGTH))
+            problems.append(
+                "{0}: the value of tag {1!r} is over {2} characters".format(where, key_text, MAX_TAG_VALUE_LENGTH)
+            )
         normalised[key_text] = value_text
     if len(normalised) > MAX_TAGS:
         problems.append("{0}: {1} tags, over the limit of {2}".format(where, len(normalised), MAX_TAGS))
@@ -276,12 +291,9 @@ def declare(params: dict) -> Declaration:
     sensitive_values: set = set()
     prefix = params.get("prefix") or ""
 
-    if prefix and not NAME_PATTERN.match(prefix):
-        problems.append("prefix {0!r} has characters Secrets Manager does not allow".format(prefix))
+    problems += _check_prefix(prefix)
     concurrency = params.get("concurrency")
-    if not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
-        problems.append("concurrency is {0}; it must be {1} to {2}".format(concurrency, MIN_CONCURRENCY,
-                                                                         MAX_CONCURRENCY))
+    problems += _check_concurrency(concurrency)
     problems += _check_recovery_window(params["recovery_window"], "recovery_window")
     if params.get("prune") and not prefix:
         problems.append("prune needs a prefix: without one it would consider every secret in the account")
@@ -325,8 +337,9 @@ def declare(params: dict) -> Declaration:
         given_value_options = [option for option in VALUE_OPTIONS if item.get(option) is not None]
         if len(given_value_options) > 1:
             item_problems.append(
-                "{0}: give at most one of {1}; got {2}".format(where, ", ".join(VALUE_OPTIONS),
-                                                             ", ".join(given_value_options))
+                "{0}: give at most one of {1}; got {2}".format(
+                    where, ", ".join(VALUE_OPTIONS), ", ".join(given_value_options)
+                )
             )
             payload = None
         else:
@@ -347,8 +360,9 @@ def declare(params: dict) -> Declaration:
             item_problems += tag_problems
             tags = dict(module_tags or {}, **item_tags)
             if len(tags) > MAX_TAGS:
-                item_problems.append("{0}: {1} tags once merged, over the limit of {2}".format(where, len(tags),
-                                                                                            MAX_TAGS))
+                item_problems.append(
+                    "{0}: {1} tags once merged, over the limit of {2}".format(where, len(tags), MAX_TAGS)
+                )
 
         policy = module_policy
         if item.get("resource_policy") is not None or item.get("readers") is not None:
@@ -421,15 +435,11 @@ def info_problems(params: dict) -> Tuple[List[str], Optional[dict]]:
     """aws_secrets_manager_info's input checks, the same rules as the set module's: (problems, tags)."""
     problems = []
     prefix = params.get("prefix") or ""
-    if prefix and not NAME_PATTERN.match(prefix):
-        problems.append("prefix {0!r} has characters Secrets Manager does not allow".format(prefix))
+    problems += _check_prefix(prefix)
     for index, name in enumerate(params.get("names") or []):
         where = _describe("names[{0}]".format(index), name)
         problems += ["{0}: {1}".format(where, problem) for problem in _check_name(prefix + (name or ""))]
-    concurrency = params.get("concurrency")
-    if not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
-        problems.append("concurrency is {0}; it must be {1} to {2}".format(concurrency, MIN_CONCURRENCY,
-                                                                         MAX_CONCURRENCY))
+    problems += _check_concurrency(params.get("concurrency"))
     tags = None
     if params.get("tags") is not None:
         tags, tag_problems = _check_tags(params["tags"], "tags")

@@ -73,7 +73,8 @@ def set_module_argument_spec() -> dict:
     """The argument spec of aws_secrets_manager_set, without amazon.aws's connection options."""
     return dict(
         names=dict(type="list", elements="str", default=[]),
-        secrets=dict(type="list", elements="dict", default=[], options=copy.deepcopy(SECRET_ITEM_OPTIONS)),
+        # The values inside are no_log suboptions; the list itself (names, settings) is safe to show.
+        secrets=dict(type="list", elements="dict", default=[], no_log=False, options=copy.deepcopy(SECRET_ITEM_OPTIONS)),
         prefix=dict(type="str", default=""),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         description=dict(type="str"),

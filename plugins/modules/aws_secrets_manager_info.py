@@ -16,7 +16,7 @@ description:
   - It never reads a secret value and needs no write permission.
   - Secrets scheduled for deletion are included, with their C(deleted_date).
 author:
-  - envops platform engineering
+  - Envops Platform Engineering (@envops)
 options:
   names:
     description:

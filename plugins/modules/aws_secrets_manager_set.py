@@ -21,7 +21,7 @@ description:
   - An option left unset is not managed. For example, an existing description or tag set is left alone when
     O(description) or O(tags) is not given.
 author:
-  - envops platform engineering
+  - Envops Platform Engineering (@envops)
 options:
   names:
     description:

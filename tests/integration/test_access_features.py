@@ -168,7 +168,7 @@ def test_schedule_expression_is_sent_as_declared(playbook, aws_proxy, rotation_l
     # idempotence of expressions against what AWS returns is covered by the unit tests of the planner.
     rotation = {"lambda_arn": rotation_lambda, "schedule_expression": "cron(0 4 ? * SUN *)", "duration": "3h"}
     playbook(play({"secrets": [{"name": "rot/b", "value": "CANARY-rot-b", "rotation": rotation}]})).assert_ok()
-    (call,) = [call for call in aws_proxy.calls("RotateSecret")]
+    (call,) = aws_proxy.calls("RotateSecret")
     assert call["status"] == 200
 
 
@@ -244,8 +244,8 @@ def test_replicas_added_removed_and_rekeyed_across_regions(playbook, aws_proxy, 
     aws_proxy.reset()
     deleted = playbook(play({"names": ["rep/a"], "state": "absent", "recovery_window": 0})).assert_ok()
     assert deleted.result(TASK)["secrets"][0]["action"] == "deleted"
-    calls = [call["op"] for call in aws_proxy.calls() if call["op"] in ("RemoveRegionsFromReplication",
-                                                                         "DeleteSecret")]
+    replica_and_delete = ("RemoveRegionsFromReplication", "DeleteSecret")
+    calls = [call["op"] for call in aws_proxy.calls() if call["op"] in replica_and_delete]
     assert calls == ["RemoveRegionsFromReplication", "DeleteSecret"], "replicas must go before the secret"
 
 

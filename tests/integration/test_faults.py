@@ -42,7 +42,7 @@ def environment(prefix, count, canary_stem):
 def test_hundred_secrets_survive_ten_runs_at_twenty_percent_faults(playbook, aws_proxy, sm):
     args = dict(environment("flt/", 100, "CANARY-fault"), overwrite=True)
     aws_proxy.set_faults(rate=0.2, seed=20261129, kinds=FAULT_KINDS, latency=(0.0, 0.01))
-    runs = [playbook(play(args)) for _ in range(10)]
+    runs = [playbook(play(args)) for _run in range(10)]
     faults_seen = sum(1 for call in aws_proxy.calls() if call.get("fault"))
     aws_proxy.clear_faults()
     for index, run in enumerate(runs):
@@ -160,7 +160,7 @@ def test_access_denied_on_one_value_read_spares_the_others(playbook, aws_proxy, 
 def test_parallel_jobs_on_one_environment_converge_exactly(playbook, sm, processes):
     args = environment("par{0}/".format(processes), 20, "CANARY-par")
     with ThreadPoolExecutor(max_workers=processes) as pool:
-        runs = list(pool.map(lambda _: playbook(play(args)), range(processes)))
+        runs = list(pool.map(lambda _job: playbook(play(args)), range(processes)))
     for run in runs:
         assert "Traceback" not in run.output
         assert run.rc == 0, run.result(TASK).get("msg")
@@ -169,7 +169,7 @@ def test_parallel_jobs_on_one_environment_converge_exactly(playbook, sm, process
 
     updated = dict(args, overwrite=True, secrets=[dict(item, value=item["value"] + "-v2") for item in args["secrets"]])
     with ThreadPoolExecutor(max_workers=processes) as pool:
-        runs = list(pool.map(lambda _: playbook(play(updated)), range(processes)))
+        runs = list(pool.map(lambda _job: playbook(play(updated)), range(processes)))
     for run in runs:
         assert "Traceback" not in run.output
         assert run.rc == 0, run.result(TASK).get("msg")

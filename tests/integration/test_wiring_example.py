@@ -11,8 +11,8 @@ EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "wiring" / 
 def test_wiring_example_runs_and_wires_arns_not_values(playbook, moto_server, sm):
     iam = boto3.client("iam", endpoint_url=moto_server.url, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                                 "Principal": {"Service": "lambda.amazonaws.com"}}]})
+    assume = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [assume]})
     role_arn = iam.create_role(RoleName="orders", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     run = playbook(str(EXAMPLE), extra_vars={"wiring_execution_role_arn": role_arn,
                                              "wiring_lambda_role_arn": role_arn}, verbosity=2).assert_ok()

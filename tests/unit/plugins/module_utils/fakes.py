@@ -22,4 +22,4 @@ class FakeCalls:
         return answer
 
     def operations(self):
-        return [operation for operation, _ in self.made]
+        return [made[0] for made in self.made]

@@ -1,3 +1,5 @@
+import collections
+
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_apply import apply_plans
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
@@ -9,17 +11,25 @@ from .fakes import client_error
 ARN = "arn:aws:secretsmanager:us-east-1:1:secret:{0}-AbCdEf"
 
 
+Applied = collections.namedtuple("Applied", "plans outcomes registered")
+
+
 def apply(make_params, calls, current_by_name=None, **params):
     declaration = declare(make_params(**params))
     plans = plan_all(declaration, current_by_name or {})
     registered = set()
     outcomes = apply_plans(plans, calls, declaration.concurrency, declaration.fail_fast, registered.update)
-    return plans, outcomes, registered
+    return Applied(plans, outcomes, registered)
+
+
+def outcomes_of(make_params, calls, current_by_name=None, **params):
+    return apply(make_params, calls, current_by_name, **params).outcomes
 
 
 def test_create_sends_value_and_token_in_one_call(make_params):
     calls = FakeCalls({"create_secret": {"ARN": ARN.format("a"), "VersionId": "t"}})
-    plans, outcomes, _ = apply(make_params, calls, secrets=[{"name": "a", "value": "v", "tags": {"k": "1"}}])
+    plans, outcomes, _registered = apply(make_params, calls,
+                                         secrets=[{"name": "a", "value": "v", "tags": {"k": "1"}}])
     ((operation, params),) = calls.made
     assert operation == "create_secret"
     assert params["SecretString"] == "v" and params["ClientRequestToken"] == plans[0].value_token
@@ -29,7 +39,7 @@ def test_create_sends_value_and_token_in_one_call(make_params):
 def test_generated_value_is_registered_for_masking(make_params):
     calls = FakeCalls({"get_random_password": {"RandomPassword": "G3nerated!"},
                        "create_secret": {"ARN": ARN.format("a"), "VersionId": "t"}})
-    _, _, registered = apply(make_params, calls, names=["a"], generate={"json_key": "pw"})
+    registered = apply(make_params, calls, names=["a"], generate={"json_key": "pw"}).registered
     assert calls.operations() == ["get_random_password", "create_secret"]
     assert "G3nerated!" in registered and '{"pw":"G3nerated!"}' in registered
 
@@ -37,7 +47,7 @@ def test_generated_value_is_registered_for_masking(make_params):
 def test_update_carries_metadata_and_value_together(make_params):
     existing = CurrentSecret(name="a", arn=ARN.format("a"), description="old", current_version_id=None)
     calls = FakeCalls({"update_secret": {"VersionId": "t2"}})
-    _, outcomes, _ = apply(make_params, calls, {"a": existing}, secrets=[{"name": "a", "value": "v",
+    outcomes = outcomes_of(make_params, calls, {"a": existing}, secrets=[{"name": "a", "value": "v",
                                                                           "description": "new"}])
     ((operation, params),) = calls.made
     assert operation == "update_secret" and params["Description"] == "new" and params["SecretString"] == "v"
@@ -50,7 +60,7 @@ def test_conflicting_create_reconciles_with_the_described_secret(make_params):
         "describe_secret": {"Name": "a", "ARN": ARN.format("a"), "Description": "d",
                             "VersionIdsToStages": {"v9": ["AWSCURRENT"]}},
     })
-    _, outcomes, _ = apply(make_params, calls, secrets=[{"name": "a", "value": "v", "description": "d"}])
+    outcomes = outcomes_of(make_params, calls, secrets=[{"name": "a", "value": "v", "description": "d"}])
     assert calls.operations() == ["create_secret", "describe_secret"]
     assert outcomes[0].action == "unchanged" and outcomes[0].arn == ARN.format("a")
 
@@ -62,7 +72,7 @@ def test_lost_answer_of_our_own_create_counts_as_created(make_params):
         "create_secret": client_error("ResourceExistsException"),
         "describe_secret": {"Name": "a", "ARN": ARN.format("a"), "VersionIdsToStages": {token: ["AWSCURRENT"]}},
     })
-    _, outcomes, _ = apply(make_params, calls, secrets=[{"name": "a", "value": "v"}])
+    outcomes = outcomes_of(make_params, calls, secrets=[{"name": "a", "value": "v"}])
     assert outcomes[0].action == "created" and outcomes[0].version_id == token
 
 
@@ -73,14 +83,14 @@ def test_one_failure_does_not_stop_the_others(make_params):
         return {"ARN": ARN.format(Name)}
 
     calls = FakeCalls({"create_secret": create})
-    _, outcomes, _ = apply(make_params, calls, names=["a", "b", "c"])
+    outcomes = outcomes_of(make_params, calls, names=["a", "b", "c"])
     assert [outcome.action for outcome in outcomes.values()] == ["created", "failed", "created"]
     assert outcomes[1].error == {"code": "AccessDeniedException", "message": "denied"}
 
 
 def test_fail_fast_stops_starting_new_secrets(make_params):
     calls = FakeCalls({"create_secret": client_error("AccessDeniedException")})
-    _, outcomes, _ = apply(make_params, calls, names=["a", "b", "c"], fail_fast=True, concurrency=1)
+    outcomes = outcomes_of(make_params, calls, names=["a", "b", "c"], fail_fast=True, concurrency=1)
     assert [outcome.error["code"] for outcome in outcomes.values()] == ["AccessDeniedException", "NotAttempted",
                                                                         "NotAttempted"]
     assert calls.operations() == ["create_secret"]
@@ -98,7 +108,7 @@ def test_tags_and_restore_calls(make_params):
 
 def test_circuit_opens_after_a_run_of_transient_failures(make_params):
     calls = FakeCalls({"create_secret": client_error("ThrottlingException")})
-    _, outcomes, _ = apply(make_params, calls, names=["s{0}".format(index) for index in range(10)], concurrency=1)
+    outcomes = outcomes_of(make_params, calls, names=["s{0}".format(index) for index in range(10)], concurrency=1)
     codes = [outcome.error["code"] for outcome in outcomes.values()]
     assert codes == ["ThrottlingException"] * 4 + ["NotAttempted"] * 6
     assert "4 secrets in a row" in list(outcomes.values())[-1].error["message"]
@@ -107,7 +117,7 @@ def test_circuit_opens_after_a_run_of_transient_failures(make_params):
 
 def test_circuit_ignores_errors_that_belong_to_one_secret(make_params):
     calls = FakeCalls({"create_secret": client_error("AccessDeniedException")})
-    _, outcomes, _ = apply(make_params, calls, names=["s{0}".format(index) for index in range(6)], concurrency=1)
+    outcomes = outcomes_of(make_params, calls, names=["s{0}".format(index) for index in range(6)], concurrency=1)
     assert [outcome.error["code"] for outcome in outcomes.values()] == ["AccessDeniedException"] * 6
 
 
@@ -115,7 +125,7 @@ def test_repeated_delete_of_a_scheduled_secret_counts_as_done(make_params):
     existing = CurrentSecret(name="a", arn=ARN.format("a"))
     calls = FakeCalls({"delete_secret": client_error("InvalidRequestException", "marked for deletion"),
                        "describe_secret": {"Name": "a", "ARN": ARN.format("a"), "DeletedDate": "now"}})
-    _, outcomes, _ = apply(make_params, calls, {"a": existing}, names=["a"], state="absent")
+    outcomes = outcomes_of(make_params, calls, {"a": existing}, names=["a"], state="absent")
     assert outcomes[0].action == "deleted" and outcomes[0].error is None
 
 
@@ -123,5 +133,5 @@ def test_delete_refused_for_another_reason_fails(make_params):
     existing = CurrentSecret(name="a", arn=ARN.format("a"))
     calls = FakeCalls({"delete_secret": client_error("InvalidRequestException", "has replicas"),
                        "describe_secret": {"Name": "a", "ARN": ARN.format("a")}})
-    _, outcomes, _ = apply(make_params, calls, {"a": existing}, names=["a"], state="absent")
+    outcomes = outcomes_of(make_params, calls, {"a": existing}, names=["a"], state="absent")
     assert outcomes[0].action == "failed" and outcomes[0].error["code"] == "InvalidRequestException"

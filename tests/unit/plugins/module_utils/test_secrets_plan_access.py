@@ -34,8 +34,8 @@ def plan(make_params, existing=None, **params):
 ])
 def test_rotation_compares_the_schedule_however_it_is_written(make_params, rules, declared, same):
     existing = current(rotation_enabled=True, rotation_lambda_arn=LAMBDA, rotation_rules=rules)
-    planned = plan(make_params, existing, rotation=dict({"lambda_arn": LAMBDA, "enabled": True,
-                                                          "rotate_immediately": False}, **declared))
+    rotation = dict({"lambda_arn": LAMBDA, "enabled": True, "rotate_immediately": False}, **declared)
+    planned = plan(make_params, existing, rotation=rotation)
     assert (planned.rotate is None) is same
 
 
