@@ -127,7 +127,7 @@ def _build_env(home: Path) -> dict:
 
 def _run_checked(cmd: list[str], *, cwd: Path, env: dict) -> str:
     proc = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=600, check=False)
     if proc.returncode != 0:
         pytest.fail(f"{' '.join(cmd)} failed (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}",
                     pytrace=False)

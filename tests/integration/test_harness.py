@@ -112,7 +112,7 @@ def test_keep_alive_and_content_length(aws_proxy):
     }
     conn = http.client.HTTPConnection("127.0.0.1", aws_proxy.port, timeout=10)
     try:
-        for _ in range(3):  # same TCP connection three times
+        for _attempt in range(3):  # same TCP connection three times
             conn.request("POST", "/", body=body, headers=headers)
             resp = conn.getresponse()
             payload = resp.read()
@@ -208,7 +208,7 @@ def test_fault_ops_filter_and_latency(aws_proxy, client):
 def _fault_sequence(proxy: AwsProxy, client, seed: int, n: int = 40) -> list:
     proxy.reset()
     proxy.set_faults(rate=0.4, seed=seed, kinds=("throttle", "internal", "drop_before", "drop_after"))
-    for _ in range(n):
+    for _call in range(n):
         try:
             client.list_secrets()
         except (botocore.exceptions.ClientError, botocore.exceptions.ConnectionClosedError):
@@ -379,7 +379,7 @@ def test_control_plane(aws_proxy, client, moto_server):
     assert aws_proxy.calls() == [] and control.counts() == {}
 
     # control paths are answered by the proxy, never forwarded
-    status, _ = http_request("GET", f"{aws_proxy.url}/__proxy__/nope")
+    status = http_request("GET", f"{aws_proxy.url}/__proxy__/nope")[0]
     assert status == 404
     status, body = http_request("POST", f"{aws_proxy.url}/__proxy__/faults", data=b'{"rate": 5}')
     assert status == 400 and b"rate" in body
@@ -399,7 +399,7 @@ def _wait_for_file(path: Path, proc: subprocess.Popen, timeout: float = 30) -> s
 
 def _stop(proc: subprocess.Popen) -> tuple[int, str]:
     proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=20)
+    out = proc.communicate(timeout=20)[0]
     return proc.returncode, out
 
 

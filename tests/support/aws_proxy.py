@@ -300,7 +300,7 @@ def _parse_call(method: str, path: str, headers, body: bytes) -> tuple[str | Non
 
     target = headers.get("X-Amz-Target")
     if target:
-        prefix, _, op = target.partition(".")
+        prefix, _dot, op = target.partition(".")
         if not op:
             prefix, op = "", target
         if not service and prefix:
@@ -310,8 +310,8 @@ def _parse_call(method: str, path: str, headers, body: bytes) -> tuple[str | Non
     ctype = (headers.get("Content-Type") or "").lower()
     form: dict[str, str] = {}
     if "application/x-www-form-urlencoded" in ctype and body:
-        form.update({k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace"),
-                                                                keep_blank_values=True).items()})
+        fields = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        form.update({k: v[0] for k, v in fields.items()})
     query = urllib.parse.urlsplit(path).query
     if query:
         for key, vals in urllib.parse.parse_qs(query, keep_blank_values=True).items():

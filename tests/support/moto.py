@@ -124,7 +124,7 @@ class MotoServer:
         # moto binds it; retry a couple of times with a new port in that case.
         attempts = 1 if self.requested_port else 3
         last_error: Exception | None = None
-        for _ in range(attempts):
+        for _attempt in range(attempts):
             port = self.requested_port or free_port(self.host)
             try:
                 self._spawn(binary, port)
@@ -162,7 +162,7 @@ class MotoServer:
                     f"--- moto output ---\n{self.log_text()}"
                 )
             try:
-                status, _ = http_request("GET", f"{self.url}/moto-api/", timeout=2)
+                status = http_request("GET", f"{self.url}/moto-api/", timeout=2)[0]
                 if status == 200:
                     return
                 last = f"HTTP {status}"
@@ -248,7 +248,7 @@ def wait_for_signal(alive=None) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.support.moto", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.support.moto", description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
     parser.add_argument("--port-file", help="write the server URL to this file once it answers")
     parser.add_argument("--startup-timeout", type=float, default=30.0)

@@ -54,7 +54,7 @@ def test_read_values_batches_twenty_and_reports_errors():
 
     calls = FakeCalls({"batch_get_secret_value": batch})
     values = read_values(calls, ["id{0}".format(index) for index in range(45)], 8)
-    assert sorted(len(params["SecretIdList"]) for _, params in calls.made) == [5, 20, 20]
+    assert sorted(len(made[1]["SecretIdList"]) for made in calls.made) == [5, 20, 20]
     assert values["id3"].string == "s" and values["id7"].error_code == "DecryptionFailure"
 
 
