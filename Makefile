@@ -72,12 +72,16 @@ export RUFF_CACHE_DIR := $(BUILD_DIR)/.ruff_cache
 export ANSIBLE_NOCOLOR := 1
 export PY_COLORS := 0
 
-# Copy git-tracked + untracked-not-ignored files of this checkout into $(1).
+# Copy git-tracked + untracked-not-ignored files of this checkout into $(1), and give the copy a
+# throwaway git index of its own. The work tree's .gitignore ignores build/, and tools that list
+# files through git would otherwise see an empty collection there: antsibull-docs' collection
+# copier then lints nothing and passes, and ansible-test complains about the layout.
 define copy_tree
 rm -rf "$(1)" && mkdir -p "$(1)"
 git ls-files -z --cached --others --exclude-standard \
 	| tar --null --ignore-failed-read -T - -cf - \
 	| tar -xf - -C "$(1)"
+cd "$(1)" && git init -q && git add -A
 endef
 
 # Run pytest; treat exit code 5 (no tests collected) as a failure with a clear message.
@@ -153,8 +157,8 @@ lint: venv stage
 	ruff check plugins tests .ci
 	shellcheck .ci/run $(wildcard scripts/*.sh)
 
-# ansible-test needs the ansible_collections/<ns>/<name> layout and a VCS it understands; the work
-# tree's own .git ignores build/, so the copy gets its own throwaway git index. The collections
+# ansible-test needs the ansible_collections/<ns>/<name> layout and a VCS it understands (the copy
+# has its own throwaway git index, see copy_tree), and writes tests/output/ into it. The collections
 # this one depends on (galaxy.yml dependencies) are symlinked next to it from the venv's
 # site-packages, which is where ansible-test's import/validate-modules/ansible-doc look for them.
 # All 24 sanity tests of ansible-core 2.19 run; none is skipped (pslint reports "skipped" by itself
@@ -165,7 +169,6 @@ sanity: venv
 	done
 	rm -rf $(SANITY_ROOT)
 	$(call copy_tree,$(SANITY_TREE))
-	cd $(SANITY_TREE) && git init -q && git add -A
 	@for dep in $$($(VENV_BIN)/python -c 'import yaml; print(" ".join((yaml.safe_load(open("galaxy.yml")) or {}).get("dependencies") or {}))'); do \
 		ns=$${dep%%.*}; coll=$${dep#*.}; src="$(SITE_COLLECTIONS)/$$ns/$$coll"; \
 		test -d "$$src" || { echo "ERROR: dependency $$dep not found in $(SITE_COLLECTIONS)" >&2; exit 1; }; \
