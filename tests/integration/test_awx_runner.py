@@ -222,7 +222,7 @@ def test_awx_job_converges_every_environment_without_leaking(awx_job, proxy, job
     # AWX's AWS_SECURITY_TOKEN reached every call (the role passes it on; amazon.aws alone reads only
     # AWS_SESSION_TOKEN)
     assert proxy.tokens, "no AWS call went through the proxy"
-    assert {token for _, token in proxy.tokens} == {job_credentials["AWS_SECURITY_TOKEN"]}, proxy.tokens
+    assert {token for _op, token in proxy.tokens} == {job_credentials["AWS_SECURITY_TOKEN"]}, proxy.tokens
 
     assert_no_secret_material(artifacts, {
         "the canary value": CANARY,
@@ -232,7 +232,7 @@ def test_awx_job_converges_every_environment_without_leaking(awx_job, proxy, job
 
     # a second job changes nothing, and a dry run of a change writes nothing
     proxy.reset()
-    again, _ = awx_job.run("manage_secrets.yml", inventory=INVENTORY, aws_env=job_credentials,
+    again, _again_artifacts = awx_job.run("manage_secrets.yml", inventory=INVENTORY, aws_env=job_credentials,
                            credential_inputs=CREDENTIAL_INPUTS, extravars=extravars, ident="again")
     assert (again.status, again.rc) == ("successful", 0)
     # (no_log censors the module's result in job events, changed flag included; the summary tells)
@@ -264,7 +264,7 @@ def test_awx_drift_job_reports_missing_and_extra(awx_job, proxy, job_credentials
     account_sm.create_secret(Name="alpha/retired", SecretString="x-value-2")
     account_sm.create_secret(Name="beta/beta-only", SecretString="x-value-3")
 
-    result, _ = awx_job.run("report_drift.yml", inventory=INVENTORY, aws_env=job_credentials,
+    result, _drift_artifacts = awx_job.run("report_drift.yml", inventory=INVENTORY, aws_env=job_credentials,
                             credential_inputs=CREDENTIAL_INPUTS,
                             extravars={"environment_secrets_hosts": "environments"}, ident="drift")
     assert (result.status, result.rc) == ("successful", 0), result.stdout.read()[-5000:]

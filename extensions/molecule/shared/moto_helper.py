@@ -114,7 +114,7 @@ def stop(args) -> dict:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             continue
-        for _ in range(100):
+        for _attempt in range(100):
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:
