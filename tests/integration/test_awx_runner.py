@@ -1,6 +1,7 @@
 """The playbooks run as an AWX / Automation Controller job runs them: through ansible-runner.
 
-Each test lays out a private data dir the way AWX does -- project/ (the playbooks of extensions/awx/project),
+Each test lays out a private data dir the way AWX does -- project/ (the installed collection's playbooks/, as with
+the collection's repository as the AWX project),
 inventory/hosts (several environments), env/envvars (what AWX's "Amazon Web Services" credential injects, plus what
 the custom credential type of extensions/awx/credential_type.yml injects, rendered from its injectors), env/extravars
 -- and calls ``ansible_runner.run()``. AWS is moto behind a loopback proxy that records the security token of every
@@ -103,7 +104,8 @@ class AwxJob:
     def run(self, playbook: str, *, inventory: dict, aws_env: dict, credential_inputs: dict,
             extravars: dict | None = None, ident: str = "job"):
         pdd = self.root / ident
-        shutil.copytree(AWX_DIR / "project", pdd / "project")
+        installed = self.collection_path / "ansible_collections" / "envops" / "aws_secrets"
+        shutil.copytree(installed / "playbooks", pdd / "project" / "playbooks")
         (pdd / "inventory").mkdir(parents=True)
         (pdd / "inventory" / "hosts").write_text(yaml.safe_dump(inventory))
         injected_env, injected_extra = render_custom_credential(credential_inputs)
@@ -192,8 +194,9 @@ CREDENTIAL_INPUTS = {
 def test_awx_job_converges_every_environment_without_leaking(awx_job, proxy, job_credentials, account_sm):
     extravars = {"environment_secrets_hosts": "environments",
                  "environment_secrets_secrets": [{"name": "canary", "value": CANARY}]}
-    result, artifacts = awx_job.run("manage_secrets.yml", inventory=INVENTORY, aws_env=job_credentials,
-                                    credential_inputs=CREDENTIAL_INPUTS, extravars=extravars, ident="apply")
+    result, artifacts = awx_job.run("playbooks/manage_secrets.yml", inventory=INVENTORY,
+                                    aws_env=job_credentials, credential_inputs=CREDENTIAL_INPUTS,
+                                    extravars=extravars, ident="apply")
     assert (result.status, result.rc) == ("successful", 0), result.stdout.read()[-5000:]
 
     # job events: the module task ran once per environment (runner_on_ok), its result censored by no_log
@@ -232,8 +235,9 @@ def test_awx_job_converges_every_environment_without_leaking(awx_job, proxy, job
 
     # a second job changes nothing, and a dry run of a change writes nothing
     proxy.reset()
-    again, _again_artifacts = awx_job.run("manage_secrets.yml", inventory=INVENTORY, aws_env=job_credentials,
-                           credential_inputs=CREDENTIAL_INPUTS, extravars=extravars, ident="again")
+    again, _again_artifacts = awx_job.run("playbooks/manage_secrets.yml", inventory=INVENTORY,
+                                          aws_env=job_credentials, credential_inputs=CREDENTIAL_INPUTS,
+                                          extravars=extravars, ident="again")
     assert (again.status, again.rc) == ("successful", 0)
     # (no_log censors the module's result in job events, changed flag included; the summary tells)
     assert sorted(e["host"] for e in events_of(again, "runner_on_ok", MODULE_TASK)) == ["alpha", "beta"]
@@ -246,7 +250,7 @@ def test_awx_job_converges_every_environment_without_leaking(awx_job, proxy, job
         {"dry_run": True, "overwrite": True, "prune": True, "tags": {"job": "awx-2"}}))
     proxy.reset()
     dry, dry_artifacts = awx_job.run(
-        "manage_secrets.yml", inventory=INVENTORY, aws_env=job_credentials, credential_inputs=dry_inputs,
+        "playbooks/manage_secrets.yml", inventory=INVENTORY, aws_env=job_credentials, credential_inputs=dry_inputs,
         extravars={**extravars, "environment_secrets_secrets": [{"name": "canary", "value": CANARY + "-new"}]},
         ident="dry")
     assert (dry.status, dry.rc) == ("successful", 0)
@@ -264,9 +268,9 @@ def test_awx_drift_job_reports_missing_and_extra(awx_job, proxy, job_credentials
     account_sm.create_secret(Name="alpha/retired", SecretString="x-value-2")
     account_sm.create_secret(Name="beta/beta-only", SecretString="x-value-3")
 
-    result, _drift_artifacts = awx_job.run("report_drift.yml", inventory=INVENTORY, aws_env=job_credentials,
-                            credential_inputs=CREDENTIAL_INPUTS,
-                            extravars={"environment_secrets_hosts": "environments"}, ident="drift")
+    result, _drift_artifacts = awx_job.run("playbooks/report_drift.yml", inventory=INVENTORY,
+                                           aws_env=job_credentials, credential_inputs=CREDENTIAL_INPUTS,
+                                           extravars={"environment_secrets_hosts": "environments"}, ident="drift")
     assert (result.status, result.rc) == ("successful", 0), result.stdout.read()[-5000:]
     assert proxy.write_count() == 0
     assert "BatchGetSecretValue" not in proxy.counts() and "GetSecretValue" not in proxy.counts()
@@ -280,7 +284,8 @@ def test_awx_drift_job_reports_missing_and_extra(awx_job, proxy, job_credentials
 def test_awx_job_with_malformed_injected_json_fails_before_any_aws_call(awx_job, proxy, job_credentials):
     inputs = dict(CREDENTIAL_INPUTS, environment_info='{"name": "alpha", "note": "' + CANARY + '"',
                   stack_job_settings='{"overwrite": true, "bogus": 1}')
-    result, artifacts = awx_job.run("manage_secrets.yml", inventory={"environments": {"hosts": {"alpha": {}}}},
+    result, artifacts = awx_job.run("playbooks/manage_secrets.yml",
+                                    inventory={"environments": {"hosts": {"alpha": {}}}},
                                     aws_env=job_credentials, credential_inputs=inputs,
                                     extravars={"environment_secrets_hosts": "environments"}, ident="bad")
     assert (result.status, result.rc) == ("failed", 2)

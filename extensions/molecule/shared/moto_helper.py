@@ -195,7 +195,8 @@ def iam_user(args) -> dict:
     iam.create_user(UserName=args.user)
     key = iam.create_access_key(UserName=args.user)["AccessKey"]
     Path(args.credentials_file).write_text(
-        f"[{args.profile}]\naws_access_key_id = {key['AccessKeyId']}\naws_secret_access_key = {key['SecretAccessKey']}\n")
+        f"[{args.profile}]\naws_access_key_id = {key['AccessKeyId']}\n"
+        f"aws_secret_access_key = {key['SecretAccessKey']}\n")
     Path(args.config_file).write_text(f"[profile {args.profile}]\nregion = {REGION}\n")
     os.chmod(args.credentials_file, 0o600)
     return {"user": args.user, "profile": args.profile}
