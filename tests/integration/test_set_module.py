@@ -278,6 +278,19 @@ BAD_INPUTS = [
     ({"secrets": [{"value": "v"}]}, "missing required arguments: name"),
     ({"secrets": [{"name": "a", "colour": "red"}]}, "colour"),
     ({"names": ["a"], "state": "gone"}, "value of state must be one of"),
+    ({"names": ["ünïcode"]}, "names[0] ('ünïcode'): the name has characters Secrets Manager does not allow"),
+    ({"names": ["a"], "concurrency": "many"}, "concurrency"),
+    ({"names": ["a"], "tags": ["team", "ops"]}, "tags"),
+    # ansible-core validates list elements against suboptions before the module runs, and its message for
+    # a non-dict element does not name the option; pinned here so a better core message is noticed.
+    ({"secrets": "just-a-string"}, "dictionary requested, could not parse JSON or key=value"),
+    ({"secrets": [{"name": "a", "value": "long-enough", "current_version_id": "v1"}]},
+     "secrets[0] ('a'): current_version_id picks an existing version; it cannot go with value"),
+    ({"names": ["a"], "resource_policy": "{not json"}, "resource_policy is not valid JSON"),
+    ({"names": ["a"], "readers": ["arn:aws:iam::1:role/x"]}, "readers are not IAM role, user or account ARNs"),
+    ({"names": ["a"], "rotation": {"automatically_after_days": 5}}, "rotation needs lambda_arn"),
+    ({"names": ["a"], "replica_regions": [{"region": "nowhere"}]}, "'nowhere' is not an AWS region name"),
+    ({"secrets": [{"name": "a", "json_value": "[1, 2"}]}, "json_value"),
 ]
 
 
@@ -316,3 +329,9 @@ def test_values_never_leak_on_create_update_check_and_failure(playbook, aws_prox
     assert '"plays": [' in runs[-1].stdout, "the JSON callback should have printed"
     for run in runs:
         run.assert_no_leak(*forms, canaries["value"] + "-2", canaries["value"] + "-3", canaries["value"] + "-4")
+
+
+def test_a_name_that_looks_like_an_arn_suffix_warns_and_still_works(playbook):
+    run = playbook(play({"names": ["db-AbC123"]})).assert_ok()
+    assert "names[0] ('db-AbC123'): the name ends with a hyphen and six characters" in run.output
+    assert run.result(TASK)["summary"]["created"] == 1
