@@ -185,8 +185,10 @@ sanity: venv
 # References to this collection, its galaxy.yml dependencies and ansible.builtin are validated;
 # references to other collections are accepted unchecked ('all' would load the docs of every
 # collection shipped in the ansible package: ~3 minutes instead of ~5 seconds).
+# .venv sits inside this git checkout, and antsibull-docs copies a dependency "as git would" when it finds a
+# repository above it: only tracked files, so nothing of amazon.aws. GIT_CEILING_DIRECTORIES stops that search.
 docs-lint: venv stage
-	cd $(STAGE) && antsibull-docs lint-collection-docs --plugin-docs \
+	cd $(STAGE) && GIT_CEILING_DIRECTORIES=$(SITE_COLLECTIONS) antsibull-docs lint-collection-docs --plugin-docs \
 		--validate-collection-refs dependent --check-extra-docs-refs .
 
 changelog-lint: venv
