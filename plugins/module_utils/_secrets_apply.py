@@ -144,34 +144,28 @@ class _SecretWriter:
         return outcome
 
     def _access_steps(self, plan: SecretPlan, outcome: Outcome) -> None:
-        """Policy, replicas, rotation and version stage, once the secret exists."""
-        arn = outcome.arn
-        if plan.put_policy:
-            self.calls("put_resource_policy", SecretId=arn, **plan.put_policy)
-            outcome.wrote = True
-        if plan.delete_policy:
-            self.calls("delete_resource_policy", SecretId=arn)
-            outcome.wrote = True
-        if plan.replicas_to_remove:
-            answer = self.calls("remove_regions_from_replication", SecretId=arn,
-                                RemoveReplicaRegions=list(plan.replicas_to_remove))
-            outcome.replica_statuses = answer.get("ReplicationStatus", [])
-            outcome.wrote = True
+        """Policy, replicas, rotation and version stage, in this order, once the secret exists."""
+        replica_additions = None
         if plan.replicas_to_add:
-            answer = self.calls("replicate_secret_to_regions", SecretId=arn,
-                                AddReplicaRegions=list(plan.replicas_to_add),
-                                ForceOverwriteReplicaSecret=plan.force_overwrite_replica)
-            outcome.replica_statuses = answer.get("ReplicationStatus", [])
+            replica_additions = {"AddReplicaRegions": list(plan.replicas_to_add),
+                                 "ForceOverwriteReplicaSecret": plan.force_overwrite_replica}
+        steps = [
+            ("put_resource_policy", plan.put_policy),
+            ("delete_resource_policy", {} if plan.delete_policy else None),
+            ("remove_regions_from_replication",
+             {"RemoveReplicaRegions": list(plan.replicas_to_remove)} if plan.replicas_to_remove else None),
+            ("replicate_secret_to_regions", replica_additions),
+            ("rotate_secret", plan.rotate),
+            ("cancel_rotate_secret", {} if plan.cancel_rotation else None),
+            ("update_secret_version_stage", plan.stage_move),
+        ]
+        for operation, params in steps:
+            if params is None:
+                continue
+            answer = self.calls(operation, SecretId=outcome.arn, **params)
             outcome.wrote = True
-        if plan.rotate:
-            self.calls("rotate_secret", SecretId=arn, **plan.rotate)
-            outcome.wrote = True
-        if plan.cancel_rotation:
-            self.calls("cancel_rotate_secret", SecretId=arn)
-            outcome.wrote = True
-        if plan.stage_move:
-            self.calls("update_secret_version_stage", SecretId=arn, **plan.stage_move)
-            outcome.wrote = True
+            if "ReplicationStatus" in answer:
+                outcome.replica_statuses = answer["ReplicationStatus"]
 
     def _create(self, plan: SecretPlan, value_params: dict, outcome: Outcome, generated) -> Outcome:
         try:
