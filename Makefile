@@ -214,7 +214,7 @@ importer: build importer-venv
 molecule: install
 	@if ls extensions/molecule/*/molecule.yml >/dev/null 2>&1; then \
 		cd extensions && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS_DIR) ENVOPS_COLLECTIONS_PATH=$(COLLECTIONS_DIR) \
-			molecule test --all; \
+			NO_COLOR=1 molecule test --all; \
 	else \
 		echo "molecule: no scenarios in extensions/molecule"; \
 	fi
