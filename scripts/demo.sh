@@ -14,7 +14,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${ROOT}"
 
-PLAYBOOK="examples/demo/create_environment.yml"
+# The main job, as AWX runs it: the installed collection's manage_secrets playbook over an inventory of environments.
+PLAYBOOK="envops.aws_secrets.manage_secrets"
+INVENTORY="examples/demo/environments.yml"
 VENV_BIN="${ROOT}/.venv/bin"
 LOG_DIR="${ROOT}/build/demo"
 MOTO_PID=""
@@ -31,8 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [[ ! -f "${PLAYBOOK}" ]]; then
-    die "${PLAYBOOK} does not exist yet (it is written together with the aws_secrets_manager_set module); nothing to demo"
+if [[ ! -f "${INVENTORY}" ]]; then
+    die "${INVENTORY} is missing; nothing to demo"
 fi
 
 log "ensuring venv, build and install (make install)"
@@ -108,7 +110,8 @@ run_playbook() {
     local run="$1"
     shift
     log "ansible-playbook ${PLAYBOOK} (run ${run})"
-    ansible-playbook "${PLAYBOOK}" "$@" 2>&1 | tee "${LOG_DIR}/run${run}.log"
+    ansible-playbook -i "${INVENTORY}" "${PLAYBOOK}" -e environment_secrets_hosts=environments "$@" 2>&1 \
+        | tee "${LOG_DIR}/run${run}.log"
 }
 
 run_playbook 1 "$@"
