@@ -462,13 +462,14 @@ def markdown(meta: dict, figures: dict, targets: list, sizes) -> str:
         "* **floor**: `tests/benchmarks/floor.py`, raw boto3 making the module's API calls serially.",
         "",
         "Wall time is end to end: the `ansible-playbook` process for module and loop, the `python floor.py`",
-        "process for the floor, median of {0} run(s). Calls are counted by the proxy (every attempt).".format(
+        "process for the floor, median of {0} run(s). API calls are counted by the proxy in front of moto.".format(
             meta["runs"]),
         "RSS is the peak resident set of the module process (the largest one, for the loop), measured by",
         "an interpreter wrapper with `getrusage(RUSAGE_CHILDREN)`, not that of `ansible-playbook`.",
         "",
-        "Generated {0} on {1} ({2} CPUs, load average {3} at start, {4} at end); ".format(
-            meta["finished"], meta["machine"], meta["cpus"], meta["loadavg_start"], meta["loadavg_end"])
+        "Generated {0} on {1} ({2} CPUs, load average {3} at start, {4} at end) from commit {5}{6}; ".format(
+            meta["finished"], meta["machine"], meta["cpus"], meta["loadavg_start"], meta["loadavg_end"],
+            meta.get("git_commit"), " with uncommitted changes in plugins/" if meta.get("plugins_uncommitted") else "")
         + "ansible-core {0}, boto3 {1}, moto {2}, Python {3}. The machine is shared and noisy: compare ratios "
           "measured in the same run, not absolute times across runs.".format(
               meta["ansible_core"], meta["boto3"], meta["moto"], meta["python"]),
@@ -584,10 +585,15 @@ def markdown(meta: dict, figures: dict, targets: list, sizes) -> str:
         "## Reproduce",
         "",
         "```",
-        "make bench                      # full run, writes docs/benchmarks/ (about 20 minutes)",
+        "make bench                      # full run, writes docs/benchmarks/ ({0:.0f} minutes for this one)".format(
+            meta["duration_s"] / 60.0),
         "make bench BENCH_ARGS=--quick   # 1 run, N=10 and 100, writes build/benchmarks/",
-        "make bench BENCH_ARGS=--full    # also the loop at N=1000 (slow: ~0.5 s a secret a scenario)",
+        "make bench BENCH_ARGS=--full    # also the loop at N=1000 (slow: ~0.5-1 s a secret a scenario)",
+        "python tests/benchmarks/run.py --from-json docs/benchmarks/results.json   # redraw chart + README only",
         "```",
+        "",
+        "The loop at N=100 takes most of a full run (five scenarios, three runs, 100 module runs each).",
+        "See [profiling.md](profiling.md) for where the module's own time goes as N grows.",
         "",
         "Raw figures, every run: [`results.json`](results.json).",
         "",
@@ -653,6 +659,9 @@ def parse_args(argv=None):
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="subset of " + ",".join(SCENARIOS))
     parser.add_argument("--out-dir", help="where results.json, time_vs_n.png and README.md go")
     parser.add_argument("--keep-work", action="store_true", help="keep the temporary work directory")
+    parser.add_argument("--from-json", metavar="RESULTS_JSON",
+                        help="measure nothing: rebuild the chart and README from a results.json (next to it, "
+                             "or in --out-dir)")
     args = parser.parse_args(argv)
     args.runs = args.runs or (1 if args.quick else 3)
     args.sizes = [int(n) for n in (args.sizes or ("10,100" if args.quick else "10,100,1000")).split(",")]
@@ -665,6 +674,8 @@ def parse_args(argv=None):
         if scenario not in SCENARIOS:
             parser.error("unknown scenario {0!r}".format(scenario))
     args.loop_max_n = max(args.sizes) if args.full else (10 if args.quick else LOOP_MAX_N)
+    if args.from_json:
+        return args
     default_out = REPO_ROOT / ("build/benchmarks" if args.quick else "docs/benchmarks")
     args.out_dir = Path(args.out_dir) if args.out_dir else default_out
     return args
@@ -672,6 +683,11 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.from_json:
+        # Only redraw the chart and rewrite the README (and the JSON's derived parts) from stored runs.
+        stored = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        return write_outputs(stored["meta"], stored["runs"],
+                             Path(args.out_dir) if args.out_dir else Path(args.from_json).resolve().parent)
     path = collections_path()
     contenders = list(args.contenders)
     if "loop" in contenders and not has_community_aws():
@@ -691,6 +707,13 @@ def main(argv=None) -> int:
                                             capture_output=True, text=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         meta["git_commit"] = None
+    # What was measured: the installed build (make install copies the work tree, committed or not).
+    manifest = json.loads((path / "ansible_collections/envops/aws_secrets/MANIFEST.json").read_text(encoding="utf-8"))
+    meta["collection_version"] = manifest["collection_info"]["version"]
+    meta["collection_files_sha256"] = manifest["file_manifest_file"]["chksum_sha256"]
+    status = subprocess.run(["git", "status", "--porcelain", "--", "plugins"], cwd=REPO_ROOT, capture_output=True,
+                            text=True, check=False).stdout.split("\n")
+    meta["plugins_uncommitted"] = [line[3:] for line in status if line.strip()]
     log("runs={0} sizes={1} contenders={2} loop up to N={3}; collection from {4}".format(
         args.runs, args.sizes, contenders, args.loop_max_n, path))
 
@@ -720,24 +743,26 @@ def main(argv=None) -> int:
     meta["loadavg_end"] = "{0:.2f}".format(os.getloadavg()[0])
     meta["failed_runs"] = [{k: r[k] for k in ("contender", "scenario", "n", "run")} for r in bench.records
                            if not r["ok"]]
-    figures = aggregate(bench.records)
-    targets = evaluate_targets(figures, args.sizes)
+    return write_outputs(meta, bench.records, args.out_dir)
 
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+
+def write_outputs(meta: dict, records: list, out_dir: Path) -> int:
+    """results.json, time_vs_n.png and README.md from the runs' records."""
+    figures = aggregate(records)
+    targets = evaluate_targets(figures, meta["sizes"])
+    out_dir.mkdir(parents=True, exist_ok=True)
     results = {
         "meta": meta,
         "targets": targets,
         "figures": sorted(figures.values(), key=lambda f: (
             SCENARIOS.index(f["scenario"]), f["n"], CONTENDERS.index(f["contender"]))),
-        "runs": bench.records,
+        "runs": records,
     }
-    (args.out_dir / "results.json").write_text(json.dumps(results, indent=1, sort_keys=False) + "\n",
-                                               encoding="utf-8")
-    chart(args.out_dir / "time_vs_n.png", figures, meta)
-    (args.out_dir / "README.md").write_text(markdown(meta, figures, targets, args.sizes), encoding="utf-8")
+    (out_dir / "results.json").write_text(json.dumps(results, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    chart(out_dir / "time_vs_n.png", figures, meta)
+    (out_dir / "README.md").write_text(markdown(meta, figures, targets, meta["sizes"]), encoding="utf-8")
 
-    log("done in {0:.0f} s; wrote {1}/results.json, time_vs_n.png, README.md".format(
-        meta["duration_s"], args.out_dir))
+    log("wrote {0}/results.json, time_vs_n.png, README.md (run took {1:.0f} s)".format(out_dir, meta["duration_s"]))
     for target in targets:
         log("target {0:<58} {1:<13} measured {2}".format(target["target"], target["status"], target["measured"]))
     if meta["failed_runs"]:
