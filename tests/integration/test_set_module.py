@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.support.aws_proxy import access_denied_for
+from tests.support.aws_proxy import error_response
 
 MODULE = "envops.aws_secrets.aws_secrets_manager_set"
 TASK = "Manage secrets"
@@ -335,3 +336,31 @@ def test_a_name_that_looks_like_an_arn_suffix_warns_and_still_works(playbook):
     run = playbook(play({"names": ["db-AbC123"]})).assert_ok()
     assert "names[0] ('db-AbC123'): the name ends with a hyphen and six characters" in run.output
     assert run.result(TASK)["summary"]["created"] == 1
+
+
+class _EchoingKmsFailure:
+    """A KMS failure whose message quotes the request's value back, the worst an AWS error could do."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def on_request(self, service, op, body, call_index):
+        target = "{0} {1}".format(body.get("SecretId", ""), body.get("Name", ""))
+        if op in ("PutSecretValue", "CreateSecret", "UpdateSecret") and self.name in target:
+            return error_response("KMSInvalidStateException",
+                                  "key is pending deletion; request was {0}".format(body.get("SecretString")))
+        return None
+
+
+def test_an_error_that_echoes_the_value_is_still_masked(playbook, aws_proxy, tmp_path):
+    canary = "CANARY-kms-echo-7d1e"
+    aws_proxy.add_rule(_EchoingKmsFailure("echo/a"))
+    env = {"ANSIBLE_LOG_PATH": str(tmp_path / "ansible.log")}
+    run = playbook(play({"kms_key_id": "alias/pending-deletion",
+                         "secrets": [{"name": "echo/a", "value": canary}, {"name": "echo/b", "value": canary + "-b"}]}),
+                   diff=True, verbosity=4, env=env)
+    assert run.rc != 0
+    result = run.result(TASK)
+    assert result["msg"] == "Failed on 1 of 2 secrets: echo/a (KMSInvalidStateException)"
+    assert "********" in result["secrets"][0]["error"]["message"], "the echoed value must be masked"
+    run.assert_no_leak(canary, canary + "-b")
