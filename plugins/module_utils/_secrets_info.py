@@ -64,7 +64,9 @@ def secret_view(current: CurrentSecret, versions: Optional[List[dict]] = None, w
                 }
                 for version in versions
             ),
-            key=lambda version: (version["created_date"] or "", version["version_id"]),
+            # Oldest first. Dates have one-second resolution, so ties keep the service's order (a stable sort),
+            # never the order of the random version IDs.
+            key=lambda version: version["created_date"] or "",
         )
     if with_policy:
         view["resource_policy"] = current.policy

@@ -152,7 +152,9 @@ secrets:
       elements: dict
       returned: when O(include_replicas=true)
     versions:
-      description: Versions with C(version_id), C(stages) and C(created_date), oldest first.
+      description:
+        - Versions with C(version_id), C(stages) and C(created_date), oldest first.
+        - Versions created in the same second keep the order the service lists them in.
       type: list
       elements: dict
       returned: when O(include_versions=true) and the secret is not scheduled for deletion
