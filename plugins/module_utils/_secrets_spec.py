@@ -69,6 +69,23 @@ SECRET_ITEM_OPTIONS = dict(
 )
 
 
+def concurrency_option() -> dict:
+    return dict(type="int", default=DEFAULT_CONCURRENCY)
+
+
+def info_module_argument_spec() -> dict:
+    """The argument spec of aws_secrets_manager_info, without amazon.aws's connection options."""
+    return dict(
+        names=dict(type="list", elements="str", default=[]),
+        prefix=dict(type="str", default=""),
+        tags=dict(type="dict"),
+        include_replicas=dict(type="bool", default=True),
+        include_versions=dict(type="bool", default=False),
+        include_policy=dict(type="bool", default=False),
+        concurrency=concurrency_option(),
+    )
+
+
 def set_module_argument_spec() -> dict:
     """The argument spec of aws_secrets_manager_set, without amazon.aws's connection options."""
     return dict(
@@ -86,7 +103,7 @@ def set_module_argument_spec() -> dict:
         recovery_window=dict(type="int", default=DEFAULT_RECOVERY_WINDOW),
         restore=dict(type="bool", default=True),
         prune=dict(type="bool", default=False),
-        concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
+        concurrency=concurrency_option(),
         fail_fast=dict(type="bool", default=False),
         block_public_policy=dict(type="bool", default=True),
         purge_replicas=dict(type="bool", default=True),

@@ -230,9 +230,11 @@ def list_current(
 def describe_current(calls, full_name: str) -> Optional[CurrentSecret]:
     """One secret's state, for the rare case the listing missed it; None if it does not exist."""
     try:
-        return current_secret_from_api(calls("describe_secret", SecretId=full_name))
+        described = calls("describe_secret", SecretId=full_name)
     except is_boto3_error_code("ResourceNotFoundException"):
         return None
+    # DescribeSecret tells replicas too: none listed means none, so no second DescribeSecret for them.
+    return current_secret_from_api(dict(described, ReplicationStatus=described.get("ReplicationStatus") or []))
 
 
 def _error_of(exception) -> Tuple[str, str]:

@@ -182,20 +182,13 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import client_config
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import info_problems
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_info import describe_all
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_spec import info_module_argument_spec
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import list_current
 
 
 def main():
     module = AnsibleAWSModule(
-        argument_spec=dict(
-            names=dict(type="list", elements="str", default=[]),
-            prefix=dict(type="str", default=""),
-            tags=dict(type="dict"),
-            include_replicas=dict(type="bool", default=True),
-            include_versions=dict(type="bool", default=False),
-            include_policy=dict(type="bool", default=False),
-            concurrency=dict(type="int", default=8),
-        ),
+        argument_spec=info_module_argument_spec(),
         supports_check_mode=True,
     )
     params = module.params

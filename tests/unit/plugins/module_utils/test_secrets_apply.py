@@ -135,3 +135,13 @@ def test_delete_refused_for_another_reason_fails(make_params):
                        "describe_secret": {"Name": "a", "ARN": ARN.format("a")}})
     outcomes = outcomes_of(make_params, calls, {"a": existing}, names=["a"], state="absent")
     assert outcomes[0].action == "failed" and outcomes[0].error["code"] == "InvalidRequestException"
+
+
+def test_reconcile_uses_the_one_describe_for_replicas_too(make_params):
+    calls = FakeCalls({
+        "create_secret": client_error("ResourceExistsException"),
+        "describe_secret": {"Name": "a", "ARN": ARN.format("a")},
+    })
+    outcomes = outcomes_of(make_params, calls, names=["a"], replica_regions=[{"region": "eu-west-1"}])
+    assert calls.operations() == ["create_secret", "describe_secret", "replicate_secret_to_regions"]
+    assert outcomes[0].action == "updated"
