@@ -11,9 +11,10 @@ Scenarios, each at N = 10, 100, 1000: ``create`` (fresh moto), ``rerun`` (nothin
 overwrite false), ``rerun_overwrite`` (nothing to change, overwrite true with the values),
 ``update`` (10% of the values differ, overwrite true) and ``check`` (check mode on a fresh set).
 
-For every run index and every contender one "lifecycle" runs the five scenarios in that order
-(moto reset before ``create`` and before ``check``), so each scenario meets the state it needs and
-the contenders alternate, which spreads the machine's noise over all of them. Figures: wall time
+For every run index, every N and every contender (in that nesting) one "lifecycle" runs the five
+scenarios in that order (moto reset before ``create`` and before ``check``), so each scenario meets
+the state it needs, and the contenders and the runs of each N are spread over the session, which
+spreads the machine's noise over all of them. Figures: wall time
 (median of the runs), API calls by operation (counted by the proxy), calls per secret, write
 calls, and the peak RSS of the module process (see ``rss_wrapper.py``).
 
@@ -725,8 +726,10 @@ def main(argv=None) -> int:
         meta["rss_calibration"] = bench.calibrate_rss()
         log("RSS wrapper check: {0}".format(meta["rss_calibration"]))
         bench.warm_up([c for c in contenders if c != "floor"])
-        for n in args.sizes:
-            for run_index in range(args.runs):
+        # Run-major order: the runs of every N are spread over the whole session, so a burst of load
+        # from other jobs on a shared machine lands on one run of several N, not on all runs of one N.
+        for run_index in range(args.runs):
+            for n in args.sizes:
                 for contender in contenders:
                     if contender == "loop" and n > args.loop_max_n:
                         continue
