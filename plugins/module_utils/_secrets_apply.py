@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
 try:
-    from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+    from botocore.exceptions import BotoCoreError, ClientError
 except ImportError:
     pass  # AnsibleAWSModule reports the missing SDK
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import RETRYABLE_ERROR_CODES
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import error_of
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import CREATED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import FAILED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SecretPlan
@@ -59,16 +60,6 @@ class Outcome:
     wrote: bool = False
     error: Optional[dict] = None
     replica_statuses: Optional[List[dict]] = None  # as the last replication call returned them
-
-
-def error_of(exception: Exception) -> dict:
-    """An AWS error code and message; botocore's parameter messages can quote values, so not those."""
-    if isinstance(exception, ClientError):
-        error = exception.response.get("Error", {})
-        return {"code": error.get("Code", "ClientError"), "message": error.get("Message", "")}
-    if isinstance(exception, ParamValidationError):
-        return {"code": "ParamValidationError", "message": "botocore refused the request parameters"}
-    return {"code": type(exception).__name__, "message": str(exception)}
 
 
 class _SecretWriter:

@@ -16,6 +16,7 @@ try:
     import botocore.config
     from botocore.exceptions import ClientError
     from botocore.exceptions import ConnectionClosedError
+    from botocore.exceptions import ParamValidationError
     from botocore.exceptions import ConnectTimeoutError
     from botocore.exceptions import EndpointConnectionError
     from botocore.exceptions import ReadTimeoutError
@@ -39,6 +40,16 @@ RETRY_ATTEMPTS = 5
 RETRY_DELAY = 1.0
 RETRY_MAX_DELAY = 5.0
 BOTOCORE_ATTEMPTS = 3
+
+
+def error_of(exception: Exception) -> dict:
+    """An AWS error code and message; botocore's parameter messages can quote values, so not those."""
+    if isinstance(exception, ClientError):
+        error = exception.response.get("Error", {})
+        return {"code": error.get("Code", "ClientError"), "message": error.get("Message", "")}
+    if isinstance(exception, ParamValidationError):
+        return {"code": "ParamValidationError", "message": "botocore refused the request parameters"}
+    return {"code": type(exception).__name__, "message": str(exception)}
 
 
 def client_config(concurrency: int):

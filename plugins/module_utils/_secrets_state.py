@@ -23,6 +23,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import error_of
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import load_current_policy
 
 LIST_PAGE_SIZE = 100
@@ -165,8 +166,7 @@ def read_all_details(calls, requests: Dict[str, Tuple[CurrentSecret, DetailReque
         try:
             return name, read_details(calls, current, request), None
         except (BotoCoreError, ClientError) as error:
-            code, message = _error_of(error)
-            return name, current, {"code": code, "message": message}
+            return name, current, error_of(error)
 
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(requests)))) as pool:
         return {name: (current, error) for name, current, error in pool.map(read, requests.items())}
@@ -237,19 +237,15 @@ def describe_current(calls, full_name: str) -> Optional[CurrentSecret]:
     return current_secret_from_api(dict(described, ReplicationStatus=described.get("ReplicationStatus") or []))
 
 
-def _error_of(exception) -> Tuple[str, str]:
-    if isinstance(exception, ClientError):
-        error = exception.response.get("Error", {})
-        return error.get("Code", "ClientError"), error.get("Message", "")
-    return type(exception).__name__, "the call failed: {0}".format(type(exception).__name__)
+def _unreadable(error: dict) -> CurrentValue:
+    return CurrentValue(error_code=error["code"], error_message=error["message"])
 
 
 def read_one_value(calls, secret_id: str) -> CurrentValue:
     try:
         answer = calls("get_secret_value", SecretId=secret_id)
     except (BotoCoreError, ClientError) as error:
-        code, message = _error_of(error)
-        return CurrentValue(error_code=code, error_message=message)
+        return _unreadable(error_of(error))
     return CurrentValue(string=answer.get("SecretString"), binary=answer.get("SecretBinary"))
 
 
@@ -274,8 +270,7 @@ def _read_batch(calls, secret_ids: List[str]) -> Dict[str, CurrentValue]:
         # Policies that grant GetSecretValue but not BatchGetSecretValue: read one by one.
         return {secret_id: read_one_value(calls, secret_id) for secret_id in secret_ids}
     except (BotoCoreError, ClientError) as error:  # pylint: disable=duplicate-except
-        code, message = _error_of(error)
-        return {secret_id: CurrentValue(error_code=code, error_message=message) for secret_id in secret_ids}
+        return {secret_id: _unreadable(error_of(error)) for secret_id in secret_ids}
     return {secret_id: values_by_id.get(secret_id, CurrentValue(error_code="NotReturned",
                                                                 error_message="BatchGetSecretValue returned nothing"))
             for secret_id in secret_ids}
@@ -313,12 +308,10 @@ def validate_policies(calls, policies: Dict[int, Tuple[Optional[str], str]], con
         try:
             answer = calls("validate_resource_policy", **params)
         except is_boto3_error_code("MalformedPolicyDocumentException") as error:
-            code, message = _error_of(error)
-            return key, {"code": code, "message": message}
+            return key, error_of(error)
         except (BotoCoreError, ClientError) as error:  # pylint: disable=duplicate-except
-            code, _message = _error_of(error)
             if not unavailable:
-                unavailable.append(code)
+                unavailable.append(error_of(error)["code"])
             return key, None
         if answer.get("PolicyValidationPassed", True):
             return key, None
