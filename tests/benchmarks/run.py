@@ -50,7 +50,7 @@ if str(REPO_ROOT) not in sys.path:
 from tests.benchmarks import pngchart  # noqa: E402
 from tests.support.aws_proxy import WRITE_OPERATIONS, AwsProxy  # noqa: E402
 from tests.support.moto import MotoServer  # noqa: E402
-from tests.support.playbook import run_playbook  # noqa: E402
+from tests.support.playbook import isolated_ansible_env, run_playbook  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 MODULE = "envops.aws_secrets.aws_secrets_manager_set"
@@ -80,8 +80,6 @@ STYLES = {
 LOOP_MAX_N = 100
 TARGET_RSS_MB = 150.0  # decimal megabytes, as in the issue
 
-_STRIP_PREFIXES = ("AWS_", "ANSIBLE_", "BOTO_")
-_PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy"}
 
 
 def log(message: str) -> None:
@@ -160,30 +158,7 @@ class Bench:
         self.moto = MotoServer(log_path=self.work / "moto.log").start()
         self.proxy = AwsProxy(self.moto.url).start()
         log("moto {0}, counting proxy {1}".format(self.moto.url, self.proxy.url))
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(_STRIP_PREFIXES) and k.lower() not in _PROXY_VARS}
-        for name in ("home", "local-tmp", "remote-tmp"):
-            (self.work / name).mkdir(exist_ok=True)
-        env.update({
-            "ANSIBLE_COLLECTIONS_PATH": str(collections_path),
-            "ANSIBLE_HOME": str(self.work / "home"),
-            "ANSIBLE_LOCAL_TEMP": str(self.work / "local-tmp"),
-            "ANSIBLE_REMOTE_TEMP": str(self.work / "remote-tmp"),
-            "ANSIBLE_GALAXY_SERVER": "http://127.0.0.1:9",
-            "ANSIBLE_HOST_KEY_CHECKING": "False",
-            "ANSIBLE_RETRY_FILES_ENABLED": "False",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_URL": self.proxy.url,
-            "AWS_ENDPOINT_URL": self.proxy.url,
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_CONFIG_FILE": str(self.work / "no-aws-config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(self.work / "no-aws-credentials"),
-            "NO_PROXY": "127.0.0.1,localhost",
-            "no_proxy": "127.0.0.1,localhost",
-        })
+        env = isolated_ansible_env(collections_path, self.proxy.url, self.work)
         self.env = env
 
     def stop(self) -> None:

@@ -32,21 +32,16 @@ if str(REPO_ROOT) not in sys.path:  # make ``tests.support`` importable however 
 from tests.support.aws_proxy import AwsProxy  # noqa: E402
 from tests.support.clients import aws_client as _aws_client  # noqa: E402
 from tests.support.moto import MotoServer  # noqa: E402
-from tests.support.playbook import ansible_bin, run_playbook  # noqa: E402
+from tests.support.playbook import GALAXY_BLACKHOLE  # noqa: E402
+from tests.support.playbook import ansible_bin  # noqa: E402
+from tests.support.playbook import clean_environ  # noqa: E402
+from tests.support.playbook import isolated_ansible_env  # noqa: E402
+from tests.support.playbook import run_playbook  # noqa: E402
 
-GALAXY_BLACKHOLE = "http://127.0.0.1:9"
-_STRIP_PREFIXES = ("AWS_", "ANSIBLE_", "BOTO_")
-_PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy"}
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long-running integration test (deselect with -m 'not slow')")
-
-
-def _clean_environ() -> dict:
-    """os.environ minus inherited AWS_*/ANSIBLE_*/BOTO_* and *_proxy variables."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(_STRIP_PREFIXES) and k.lower() not in _PROXY_VARS}
 
 
 # ---------------------------------------------------------------------------
@@ -116,7 +111,7 @@ def aws_client(_fresh_moto, request):
 # ---------------------------------------------------------------------------
 
 def _build_env(home: Path) -> dict:
-    env = _clean_environ()
+    env = clean_environ()
     env.update({
         "ANSIBLE_HOME": str(home),
         "ANSIBLE_GALAXY_SERVER": GALAXY_BLACKHOLE,
@@ -173,32 +168,7 @@ def ansible_env(collection_path, aws_proxy, tmp_path) -> dict:
     ``playbook(..., env={"AWS_ENDPOINT_URL": None})``) to check that code
     honours ``AWS_URL`` on its own.
     """
-    home = tmp_path / "ansible-home"
-    local_tmp = tmp_path / "ansible-local-tmp"
-    for directory in (home, local_tmp):
-        directory.mkdir(parents=True, exist_ok=True)
-    env = _clean_environ()
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": str(collection_path),
-        "ANSIBLE_HOME": str(home),
-        "ANSIBLE_LOCAL_TEMP": str(local_tmp),
-        "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote-tmp"),
-        "ANSIBLE_GALAXY_SERVER": GALAXY_BLACKHOLE,
-        "ANSIBLE_HOST_KEY_CHECKING": "False",
-        "ANSIBLE_RETRY_FILES_ENABLED": "False",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_URL": aws_proxy.url,
-        "AWS_ENDPOINT_URL": aws_proxy.url,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-    })
-    return env
+    return isolated_ansible_env(collection_path, aws_proxy.url, tmp_path)
 
 
 @pytest.fixture

@@ -400,3 +400,49 @@ def run_playbook(
     finally:
         if own_tmp:
             shutil.rmtree(work, ignore_errors=True)
+
+
+# -- isolated environment for ansible subprocesses -----------------------------
+
+GALAXY_BLACKHOLE = "http://127.0.0.1:9"  # any accidental Galaxy call fails fast
+_STRIP_PREFIXES = ("AWS_", "ANSIBLE_", "BOTO_")
+_PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "ftp_proxy"}
+
+
+def clean_environ() -> dict:
+    """os.environ minus inherited AWS_*/ANSIBLE_*/BOTO_* and *_proxy variables."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(_STRIP_PREFIXES) and k.lower() not in _PROXY_VARS}
+
+
+def isolated_ansible_env(collections_path, aws_url: str, work_dir) -> dict:
+    """Environment for ansible subprocesses: clean, its own scratch dirs, fake creds, AWS endpoint = aws_url.
+
+    Besides the documented ``AWS_URL`` (what amazon.aws modules read), ``AWS_ENDPOINT_URL`` is set too as a
+    safety net, so that no boto3 client in a subprocess can ever reach real AWS.
+    """
+    work_dir = Path(work_dir)
+    for name in ("ansible-home", "ansible-local-tmp"):
+        (work_dir / name).mkdir(parents=True, exist_ok=True)
+    env = clean_environ()
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": str(collections_path),
+        "ANSIBLE_HOME": str(work_dir / "ansible-home"),
+        "ANSIBLE_LOCAL_TEMP": str(work_dir / "ansible-local-tmp"),
+        "ANSIBLE_REMOTE_TEMP": str(work_dir / "ansible-remote-tmp"),
+        "ANSIBLE_GALAXY_SERVER": GALAXY_BLACKHOLE,
+        "ANSIBLE_HOST_KEY_CHECKING": "False",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_URL": aws_url,
+        "AWS_ENDPOINT_URL": aws_url,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": str(work_dir / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(work_dir / "no-aws-credentials"),
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    })
+    return env
