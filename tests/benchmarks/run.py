@@ -81,7 +81,6 @@ LOOP_MAX_N = 100
 TARGET_RSS_MB = 150.0  # decimal megabytes, as in the issue
 
 
-
 def log(message: str) -> None:
     print("[bench {0}] {1}".format(time.strftime("%H:%M:%S"), message), flush=True)
 

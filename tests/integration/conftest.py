@@ -39,7 +39,6 @@ from tests.support.playbook import isolated_ansible_env  # noqa: E402
 from tests.support.playbook import run_playbook  # noqa: E402
 
 
-
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long-running integration test (deselect with -m 'not slow')")
 
