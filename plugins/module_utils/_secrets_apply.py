@@ -31,7 +31,7 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import describe_current
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_details
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import generated_payload
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import payload_sensitive_forms
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_mask import payload_forms
 
 NOT_ATTEMPTED = {
     "code": "NotAttempted",
@@ -86,7 +86,7 @@ class _SecretWriter:
                 RequireEachIncludedType=options["require_each_included_type"],
             )
             generated[0] = generated_payload(answer["RandomPassword"], options.get("json_key"))
-            self.register_sensitive(payload_sensitive_forms(generated[0]))
+            self.register_sensitive(payload_forms(generated[0]))
         return generated[0]
 
     def apply(self, plan: SecretPlan, generated=None) -> Outcome:

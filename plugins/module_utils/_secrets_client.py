@@ -2,7 +2,13 @@
 # Copyright: Contributors to the envops.aws_secrets collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""A Secrets Manager client whose calls retry safely from many threads.
+"""A Secrets Manager client for many threads: one retry layer, one shared rate limit, masked errors.
+
+Retries are botocore's standard mode alone: at most MAX_ATTEMPTS HTTP requests for one logical call.
+Every attempt, first or retried, first takes a token from the bucket of its API class, at just under
+AWS's published per-region quota, so the workers share the quota instead of thrashing against it.
+Every error leaves this layer as a ClientError whose message has been masked: it is the one place
+where text from outside (AWS, botocore) enters the module.
 
 Internal to the envops.aws_secrets collection: not a public API, may change without notice.
 """
@@ -10,36 +16,67 @@ Internal to the envops.aws_secrets collection: not a public API, may change with
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 try:
     import botocore.config
+    from botocore.exceptions import BotoCoreError
     from botocore.exceptions import ClientError
-    from botocore.exceptions import ConnectionClosedError
     from botocore.exceptions import ParamValidationError
-    from botocore.exceptions import ConnectTimeoutError
-    from botocore.exceptions import EndpointConnectionError
-    from botocore.exceptions import ReadTimeoutError
-
-    CONNECTION_ERRORS = (ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError)
 except ImportError:
-    CONNECTION_ERRORS = ()  # AnsibleAWSModule reports the missing SDK
+    pass  # AnsibleAWSModule reports the missing SDK
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-
-# Secrets Manager's own names for "try again"; AWSRetry knows the generic ones already.
+# Secrets Manager's own names for "try again"; botocore's standard mode retries these (and HTTP 5xx,
+# throttling and dropped connections) by itself. The circuit breaker in _secrets_apply uses them.
 RETRYABLE_ERROR_CODES = ["ThrottlingException", "InternalServiceError", "ServiceUnavailableException"]
-# Connection failures, once botocore's own tries are spent, reach AWSRetry as ClientErrors with these codes.
 CONNECTION_ERROR_CODES = ["ConnectionClosedError", "ConnectTimeoutError", "EndpointConnectionError", "ReadTimeoutError"]
 
-# Outer retry schedule (AWSRetry, jittered): at most RETRY_ATTEMPTS attempts, sleeping at most
-# 1 + 2 + 4 + 5 seconds between them. Each attempt is itself up to BOTOCORE_ATTEMPTS tries by
-# botocore's standard retry mode, which also covers dropped connections and shares one retry
-# quota per client: under a sustained outage that quota runs dry and calls fail fast.
-RETRY_ATTEMPTS = 5
-RETRY_DELAY = 1.0
-RETRY_MAX_DELAY = 5.0
-BOTOCORE_ATTEMPTS = 3
+# The one retry layer: botocore's standard mode, exponential backoff with full jitter (at most
+# 1, 2, 4, 8 s between the five attempts), and its retry quota, which runs dry in a sustained outage
+# so that calls then fail fast.
+MAX_ATTEMPTS = 5
+
+# AWS Secrets Manager's per-region request quotas (requests per second, not adjustable), by API class.
+# DescribeSecret (40,000/s) and GetSecretValue (10,000/s) are far above anything one task sends.
+QUOTA_PER_SECOND = {
+    "create": 50,
+    "delete": 50,
+    "random_password": 50,
+    "restore": 50,
+    "version": 50,
+    "rotation": 50,
+    "tags": 50,
+    "policy": 50,
+    "list": 100,
+    "list_versions": 50,
+    "batch_get": 100,
+}
+API_CLASS_OF_OPERATION = {
+    "CreateSecret": "create",
+    "DeleteSecret": "delete",
+    "GetRandomPassword": "random_password",
+    "RestoreSecret": "restore",
+    "PutSecretValue": "version",
+    "UpdateSecret": "version",
+    "UpdateSecretVersionStage": "version",
+    "RemoveRegionsFromReplication": "version",
+    "ReplicateSecretToRegions": "version",
+    "StopReplicationToReplica": "version",
+    "RotateSecret": "rotation",
+    "CancelRotateSecret": "rotation",
+    "TagResource": "tags",
+    "UntagResource": "tags",
+    "PutResourcePolicy": "policy",
+    "DeleteResourcePolicy": "policy",
+    "GetResourcePolicy": "policy",
+    "ValidateResourcePolicy": "policy",
+    "ListSecrets": "list",
+    "ListSecretVersionIds": "list_versions",
+    "BatchGetSecretValue": "batch_get",
+}
+# The client keeps this share of each quota: the rest absorbs clock jitter between client and service.
+QUOTA_SHARE = 0.92
 
 
 def error_of(exception: Exception) -> dict:
@@ -53,46 +90,112 @@ def error_of(exception: Exception) -> dict:
 
 
 def client_config(concurrency: int):
-    """botocore settings: a connection pool as wide as the worker pool, and standard retries."""
+    """botocore settings: a connection pool as wide as the worker pool, and the one retry layer."""
     return botocore.config.Config(
         max_pool_connections=max(10, concurrency),
-        retries={"mode": "standard", "total_max_attempts": BOTOCORE_ATTEMPTS},
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         connect_timeout=10,
         read_timeout=30,
     )
 
 
-class SecretsManagerCalls:
-    """Calls one boto3 client with jittered-backoff retries, counting calls by operation.
+class _TokenBucket:
+    """rate tokens a second, holding at most one second's worth; take() waits for a token."""
 
-    amazon.aws's retry decorator keeps its backoff state in the decorator, so one decorator shared
-    by worker threads would reset each other's backoff. Each call gets its own decorator instead.
+    def __init__(self, rate: float, clock=time.monotonic, sleep=time.sleep):
+        self.rate = float(rate)
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._tokens = self.rate
+        self._stamp = clock()
+
+    def take(self) -> float:
+        """Take a token, waiting as long as needed; returns the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.rate, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            self._tokens -= 1.0
+            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+        if wait:
+            self._sleep(wait)
+        return wait
+
+    def drain(self) -> None:
+        """The service said "slow down": no burst until the bucket has refilled."""
+        with self._lock:
+            self._tokens = min(self._tokens, 0.0)
+
+
+class RateLimiter:
+    """One token bucket for each API class, shared by every worker thread of the task."""
+
+    def __init__(self, quota_per_second=None, share: float = QUOTA_SHARE, clock=time.monotonic, sleep=time.sleep):
+        quotas = QUOTA_PER_SECOND if quota_per_second is None else quota_per_second
+        self._buckets = {name: _TokenBucket(rate * share, clock, sleep) for name, rate in quotas.items()}
+        self._lock = threading.Lock()
+        self.throttled = Counter()
+
+    def _bucket(self, event_name: str):
+        # botocore's event names end with the operation: "before-send.secrets-manager.CreateSecret".
+        return self._buckets.get(API_CLASS_OF_OPERATION.get(event_name.rsplit(".", 1)[-1]))
+
+    def before_send(self, event_name: str = "", **_kwargs):
+        bucket = self._bucket(event_name)
+        if bucket is not None:
+            bucket.take()
+
+    def needs_retry(self, event_name: str = "", response=None, **_kwargs):
+        """Watches every answer (decides nothing): a throttled class loses its burst."""
+        if not response:
+            return
+        code = (response[1] or {}).get("Error", {}).get("Code")
+        if code in ("ThrottlingException", "Throttling", "TooManyRequestsException"):
+            with self._lock:
+                self.throttled[event_name.rsplit(".", 1)[-1]] += 1
+            bucket = self._bucket(event_name)
+            if bucket is not None:
+                bucket.drain()
+
+    def attach(self, client) -> None:
+        client.meta.events.register("before-send.secrets-manager", self.before_send)
+        client.meta.events.register("needs-retry.secrets-manager", self.needs_retry)
+
+
+class SecretsManagerCalls:
+    """Calls one boto3 client from many threads, counting logical calls by operation.
+
+    The client's own retries (standard mode) and the shared rate limiter do the waiting. Whatever goes
+    wrong leaves as a ClientError with a masked message, without the original exception chained.
     """
 
-    def __init__(self, client):
+    def __init__(self, client, masker=None, rate_limiter=None):
         self._client = client
+        self._masker = masker
         self._lock = threading.Lock()
         self.calls_by_operation = Counter()
+        self.rate_limiter = rate_limiter
+        if rate_limiter is not None:
+            rate_limiter.attach(client)
 
     def __call__(self, operation: str, **params):
         with self._lock:
             self.calls_by_operation[operation] += 1
-        retrying = AWSRetry.jittered_backoff(
-            retries=RETRY_ATTEMPTS,
-            delay=RETRY_DELAY,
-            max_delay=RETRY_MAX_DELAY,
-            catch_extra_error_codes=RETRYABLE_ERROR_CODES + CONNECTION_ERROR_CODES,
-        )
-        return retrying(self._call_once)(operation, params)
-
-    def _call_once(self, operation: str, params: dict):
-        """One call (with botocore's own tries); a lost connection becomes a ClientError AWSRetry can retry.
-
-        Retrying after a lost answer is safe: value writes carry a ClientRequestToken, a repeated create
-        is reconciled, tagging is idempotent and a repeated delete counts as done.
-        """
         try:
             return getattr(self._client, operation)(**params)
-        except CONNECTION_ERRORS as error:
-            code = type(error).__name__
-            raise ClientError({"Error": {"Code": code, "Message": str(error)}}, operation) from error
+        except (BotoCoreError, ClientError) as error:
+            masked = self._masked(error, operation)
+        raise masked from None
+
+    def _masked(self, error: Exception, operation: str) -> "ClientError":
+        found = error_of(error)
+        # Only the code, the masked message and the request metadata: modeled error fields can quote input.
+        response = {
+            "Error": {"Code": found["code"], "Message": self.mask(found["message"])},
+            "ResponseMetadata": dict((getattr(error, "response", None) or {}).get("ResponseMetadata") or {}),
+        }
+        return ClientError(response, operation)
+
+    def mask(self, text):
+        return self._masker.mask(text) if self._masker is not None else text

@@ -23,7 +23,7 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import binary_payload
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import decode_base64
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import json_payload
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import payload_sensitive_forms
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_mask import payload_forms
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import payload_size
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import string_payload
 
@@ -346,7 +346,7 @@ def declare(params: dict) -> Declaration:
             payload, payload_problems = _payload_of(item, where)
             item_problems += payload_problems
         if payload is not None:
-            sensitive_values |= payload_sensitive_forms(payload)
+            sensitive_values |= payload_forms(payload)
 
         recovery_window = item.get("recovery_window")
         if recovery_window is None:

@@ -260,8 +260,9 @@ def _read_batch(calls, secret_ids: List[str]) -> Dict[str, CurrentValue]:
                 values_by_id[entry["ARN"]] = value
                 values_by_id[entry["Name"]] = value
             for error in answer.get("Errors", []):
+                # Text from AWS inside a successful answer: masked like every error message.
                 values_by_id[error["SecretId"]] = CurrentValue(
-                    error_code=error.get("ErrorCode", "Error"), error_message=error.get("Message", "")
+                    error_code=error.get("ErrorCode", "Error"), error_message=calls.mask(error.get("Message", ""))
                 )
             if not answer.get("NextToken"):
                 break

@@ -2,7 +2,7 @@
 # Copyright: Contributors to the envops.aws_secrets collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Secret value payloads, their comparison, their redaction forms and idempotency tokens.
+"""Secret value payloads, their comparison and idempotency tokens.
 
 Internal to the envops.aws_secrets collection: not a public API, may change without notice.
 """
@@ -90,75 +90,6 @@ def payload_size(payload: SecretPayload) -> int:
     if payload.binary is not None:
         return len(payload.binary)
     return len(payload.string.encode("utf-8"))
-
-
-def _base64_forms(raw: bytes) -> Iterable[str]:
-    standard = base64.b64encode(raw).decode("ascii")
-    urlsafe = base64.urlsafe_b64encode(raw).decode("ascii")
-    for form in (standard, urlsafe):
-        yield form
-        yield form.rstrip("=")
-
-
-def _json_leaves(value: object) -> Iterable[str]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _json_leaves(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _json_leaves(item)
-    elif isinstance(value, str):
-        yield value
-    elif value is not None and not isinstance(value, bool):
-        yield str(value)
-
-
-def sensitive_forms(value: object) -> set:
-    """Every re-encoding of a value that must be masked in output: text, JSON and base64 forms.
-
-    Registered in the module's no_log values so that Ansible masks them in results, diffs,
-    warnings and error messages, whatever path they take there.
-    """
-    forms = set()
-    if value is None:
-        return forms
-    if isinstance(value, bytes):
-        raw = value
-        try:
-            forms.add(value.decode("utf-8"))
-        except UnicodeDecodeError:
-            pass
-    elif isinstance(value, str):
-        raw = value.encode("utf-8")
-        forms.add(value)
-    else:
-        for leaf in _json_leaves(value):
-            forms |= sensitive_forms(leaf)
-        for dumped in (
-            dump_json(value),
-            json.dumps(value),
-            json.dumps(value, sort_keys=True),
-            json.dumps(value, separators=(",", ":")),
-        ):
-            forms.add(dumped)
-            forms.update(_base64_forms(dumped.encode("utf-8")))
-            forms.add(json.dumps(dumped)[1:-1])
-        return {form for form in forms if form}
-    forms.update(_base64_forms(raw))
-    # A string quoted inside JSON (as in a json_key value) escapes some characters.
-    forms.add(json.dumps(raw.decode("utf-8", errors="replace"))[1:-1])
-    return {form for form in forms if form}
-
-
-def payload_sensitive_forms(payload: SecretPayload) -> set:
-    forms = set()
-    if payload.binary is not None:
-        forms |= sensitive_forms(payload.binary)
-    else:
-        forms |= sensitive_forms(payload.string)
-    if payload.parsed_json is not None:
-        forms |= sensitive_forms(payload.parsed_json)
-    return forms
 
 
 def request_token(full_name: str, purpose: str, current_version_id: Optional[str], version_ids: Iterable[str]) -> str:

@@ -503,12 +503,16 @@ except ImportError:
 
 from ansible.module_utils.common.warnings import warn
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_apply import apply_plans
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import RateLimiter
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import SecretsManagerCalls
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import client_config
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import error_of
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import DeclarationError
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_mask import Masker
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_module import invocation_of
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_module import value_free_module
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import detail_requests
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import fail_plans
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
@@ -523,25 +527,28 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import validate_policies
 
 
-def run(module):
+def run(module, masker):
     try:
         declaration = declare(module.params)
     except DeclarationError as error:
-        module.fail_json(msg=str(error), problems=error.problems)
-    module.no_log_values.update(declaration.sensitive_values)
+        module.fail_json(msg=str(error), problems=error.problems, invocation=invocation_of(module))
+    masker.add_forms(declaration.sensitive_values)
     # ansible-core's own warn(): amazon.aws's module.warn() re-passes warnings to exit_json, which
     # ansible-core 2.19 reports as deprecated.
     for warning in declaration.warnings:
         warn(warning)
 
-    calls = SecretsManagerCalls(module.client("secretsmanager", config=client_config(declaration.concurrency)))
+    calls = SecretsManagerCalls(module.client("secretsmanager", config=client_config(declaration.concurrency)),
+                                masker=masker, rate_limiter=RateLimiter())
     try:
         current_by_name = list_current(
             calls, [declared.full_name for declared in declaration.secrets], declaration.prefix,
             declaration.concurrency,
         )
     except (BotoCoreError, ClientError) as error:
-        module.fail_json_aws(error, msg="Could not list the current secrets")
+        found = error_of(error)
+        module.fail_json(msg="Could not list the current secrets: {code}: {message}".format(**found), error=found,
+                         invocation=invocation_of(module))
     read_errors_by_name = {}
     details = read_all_details(calls, detail_requests(declaration, current_by_name), declaration.concurrency)
     for name, (current, error) in details.items():
@@ -550,17 +557,18 @@ def run(module):
         else:
             current_by_name[name] = current
     values_by_arn = read_values(calls, values_to_read(declaration, current_by_name), declaration.concurrency)
+    for current_value in values_by_arn.values():
+        masker.add_value(current_value.binary if current_value.binary is not None else current_value.string)
     plans = plan_all(declaration, current_by_name, values_by_arn, read_errors_by_name)
     policy_errors = validate_policies(calls, policies_to_validate(plans), declaration.concurrency, warn)
     plans = fail_plans(plans, policy_errors)
 
     outcomes = {}
     if not module.check_mode:
-        outcomes = apply_plans(
-            plans, calls, declaration.concurrency, declaration.fail_fast, module.no_log_values.update
-        )
+        outcomes = apply_plans(plans, calls, declaration.concurrency, declaration.fail_fast, masker.add_forms)
     result = build_result(plans, outcomes, with_diff=module._diff, prefix=declaration.prefix)
     result["api_calls"] = dict(calls.calls_by_operation)
+    result["invocation"] = invocation_of(module)
     message = failure_message(result)
     if message:
         module.fail_json(msg=message, **result)
@@ -568,13 +576,15 @@ def run(module):
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=set_module_argument_spec(), supports_check_mode=True)
+    module = value_free_module(set_module_argument_spec())
+    # Every value option's forms, found by walking the spec; generated and stored values join later.
+    masker = Masker()
+    masker.add_params(module.argument_spec, module.params)
     try:
-        run(module)
+        run(module, masker)
     except Exception as error:  # pylint: disable=broad-except
-        # fail_json masks every registered value form in msg and exception alike.
-        module.fail_json(msg="Unexpected error: {0}: {1}".format(type(error).__name__, error),
-                         exception=traceback.format_exc())
+        module.fail_json(msg=masker.mask("Unexpected error: {0}: {1}".format(type(error).__name__, error)),
+                         exception=masker.mask(traceback.format_exc()), invocation=invocation_of(module))
 
 
 if __name__ == "__main__":

@@ -21,5 +21,8 @@ class FakeCalls:
             raise answer
         return answer
 
+    def mask(self, text):
+        return text
+
     def operations(self):
         return [made[0] for made in self.made]
