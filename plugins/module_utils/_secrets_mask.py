@@ -37,8 +37,9 @@ _MEMO_LIMIT = 256
 
 
 def _text_forms(text: str) -> Iterable[str]:
-    """A string as given, JSON-escaped, and base64 (standard and URL-safe, with and without padding)."""
+    """A string as given, JSON- and repr-escaped, and base64 (standard and URL-safe, with and without padding)."""
     yield text
+    yield repr(text)[1:-1]
     yield json.dumps(text)[1:-1]
     yield json.dumps(text, ensure_ascii=False)[1:-1]
     yield from _base64_forms(text.encode("utf-8"))

@@ -30,6 +30,7 @@ and the control plane (never forwarded upstream)::
     GET    /__proxy__/stats    -> JSON: ops, by_service_op, by_region, write_count, calls
     POST   /__proxy__/reset    -> clear counters and the call log
     POST   /__proxy__/faults   -> JSON body = set_faults() kwargs ({} or null clears)
+    POST   /__proxy__/quotas   -> JSON body = set_quotas() kwargs: AWS_QUOTAS and latency ({} clears)
     DELETE /__proxy__/faults   -> clear faults
     GET    /__proxy__/health   -> {"ok": true}
 
@@ -124,6 +125,59 @@ READ_OPERATIONS = frozenset({
 SECRETSMANAGER_OPERATIONS = WRITE_OPERATIONS | READ_OPERATIONS
 
 FAULT_KINDS = ("throttle", "internal", "drop_before", "drop_after")
+
+# Secrets Manager's per-region request quotas as AWS publishes them (requests per second, not
+# adjustable), by API class: the service side of what the module's client-side rate limiter expects.
+AWS_QUOTAS: dict[str, tuple[float, frozenset]] = {
+    "CreateSecret": (50, frozenset({"CreateSecret"})),
+    "DeleteSecret": (50, frozenset({"DeleteSecret"})),
+    "GetRandomPassword": (50, frozenset({"GetRandomPassword"})),
+    "RestoreSecret": (50, frozenset({"RestoreSecret"})),
+    "versions": (50, frozenset({"PutSecretValue", "UpdateSecret", "UpdateSecretVersionStage",
+                                "RemoveRegionsFromReplication", "ReplicateSecretToRegions",
+                                "StopReplicationToReplica"})),
+    "rotation": (50, frozenset({"RotateSecret", "CancelRotateSecret"})),
+    "tags": (50, frozenset({"TagResource", "UntagResource"})),
+    "policies": (50, frozenset({"PutResourcePolicy", "DeleteResourcePolicy", "GetResourcePolicy",
+                                "ValidateResourcePolicy"})),
+    "ListSecrets": (100, frozenset({"ListSecrets"})),
+    "BatchGetSecretValue": (100, frozenset({"BatchGetSecretValue"})),
+}
+
+
+class _QuotaBuckets:
+    """AWS's token buckets: each class refills at its rate and holds ``burst_seconds`` of it."""
+
+    def __init__(self, quotas: dict[str, tuple[float, Iterable[str]]], burst_seconds: float):
+        self._class_of = {op: name for name, (_rate, ops) in quotas.items() for op in ops}
+        self._rate = {name: float(rate) for name, (rate, _ops) in quotas.items()}
+        self._capacity = {name: float(rate) * burst_seconds for name, (rate, _ops) in quotas.items()}
+        self._tokens = dict(self._capacity)
+        self._stamp = {name: time.monotonic() for name in quotas}
+        self.burst_seconds = burst_seconds
+        self.throttled: collections.Counter = collections.Counter()
+        self._lock = threading.Lock()
+
+    def admit(self, op: str | None) -> bool:
+        """Take a token for ``op``; False (throttle it) when its class has none left."""
+        name = self._class_of.get(op)
+        if name is None:
+            return True
+        with self._lock:
+            now = time.monotonic()
+            refill = (now - self._stamp[name]) * self._rate[name]
+            self._tokens[name] = min(self._capacity[name], self._tokens[name] + refill)
+            self._stamp[name] = now
+            if self._tokens[name] >= 1.0:
+                self._tokens[name] -= 1.0
+                return True
+            self.throttled[op] += 1
+            return False
+
+    def describe(self) -> dict:
+        with self._lock:
+            return {"rates": dict(self._rate), "burst_seconds": self.burst_seconds,
+                    "throttled": dict(self.throttled)}
 
 MARKED_FOR_DELETION_MESSAGE = (
     "You can't perform this operation on the secret because it was marked for deletion."
@@ -263,6 +317,7 @@ class ApiCall:
             "upstream_status": self.upstream_status,
             "fault": self.fault,
             "forwarded": self.forwarded,
+            "started": self.started,
             "duration": self.duration,
         }
 
@@ -488,6 +543,8 @@ class AwsProxy:
         self._errors: list[str] = []
         self._next_index = 0
         self._faults: _FaultConfig | None = None
+        self._quotas: _QuotaBuckets | None = None
+        self._latency = 0.0
         self._request_rules: list[tuple[Any, Callable]] = []
         self._response_hooks: list[tuple[Any, Callable]] = []
         self._server: _Server | None = None
@@ -606,6 +663,7 @@ class AwsProxy:
                 "read_count": self.read_count(),
                 "calls": self.calls(),
                 "faults": self._faults.describe() if self._faults else None,
+                "quotas": self._quotas.describe() if self._quotas else None,
                 "errors": list(self._errors),
             }
 
@@ -648,6 +706,31 @@ class AwsProxy:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults = None
+
+    # -- real-AWS pacing -----------------------------------------------
+    def set_quotas(self, quotas: dict | None = None, *, latency: float = 0.0, burst_seconds: float = 1.0) -> None:
+        """Answer ThrottlingException over AWS's per-class rates, and delay every call by ``latency`` s.
+
+        ``quotas`` maps a class name to ``(rate per second, operations)``; ``None`` means AWS_QUOTAS.
+        The buckets start full, as an idle account's do.
+        """
+        if latency < 0 or burst_seconds <= 0:
+            raise ValueError("latency must be >= 0 and burst_seconds > 0")
+        buckets = _QuotaBuckets(AWS_QUOTAS if quotas is None else quotas, burst_seconds)
+        with self._lock:
+            self._quotas = buckets
+            self._latency = float(latency)
+
+    def clear_quotas(self) -> None:
+        with self._lock:
+            self._quotas = None
+            self._latency = 0.0
+
+    def quota_stats(self) -> dict | None:
+        with self._lock:
+            quotas = self._quotas
+            latency = self._latency
+        return dict(quotas.describe(), latency=latency) if quotas else None
 
     def _draw_fault(self, call: ApiCall) -> tuple[str | None, float]:
         with self._lock:
@@ -731,11 +814,15 @@ class AwsProxy:
         call = self._new_call(handler.command, handler.path, handler.headers, body)
         head = handler.command == "HEAD"
         kind, delay = self._draw_fault(call)
-        if delay:
-            time.sleep(delay)
+        with self._lock:
+            quotas, latency = self._quotas, self._latency
+        if delay or latency:
+            time.sleep(delay + latency)
+        if kind is None and quotas is not None and not quotas.admit(call.op):
+            kind = "quota"
         if kind:
             call.fault = kind
-        if kind == "throttle":
+        if kind in ("throttle", "quota"):
             if call.protocol == "query":
                 resp = error_response("Throttling", "Rate exceeded", 400, "query")
             else:
@@ -870,6 +957,13 @@ class AwsProxy:
                 with self._lock:
                     faults = self._faults.describe() if self._faults else None
                 return handler.send_raw(*json_response(200, {"ok": True, "faults": faults}))
+            if path == "quotas" and method == "POST":
+                kwargs = json.loads(body) if body.strip() else None
+                if not kwargs:
+                    self.clear_quotas()
+                else:
+                    self.set_quotas(**kwargs)
+                return handler.send_raw(*json_response(200, {"ok": True, "quotas": self.quota_stats()}))
             if path == "faults" and method == "GET":
                 with self._lock:
                     faults = self._faults.describe() if self._faults else None
@@ -921,6 +1015,13 @@ class ProxyControl:
 
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")
+
+    def set_quotas(self, **kwargs) -> dict:
+        """``{"latency": s, "burst_seconds": s}``; AWS_QUOTAS apply (JSON cannot carry the op sets)."""
+        return self._call("POST", "quotas", dict(kwargs, quotas=None))
+
+    def clear_quotas(self) -> None:
+        self._call("POST", "quotas", {})
 
 
 # ---------------------------------------------------------------------------
