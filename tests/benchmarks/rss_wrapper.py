@@ -5,10 +5,11 @@
 every module as ``<copy> AnsiballZ_<module>.py``. The wrapper forks, execs the real interpreter
 (``REAL_PYTHON``) with the same arguments, waits for it, and appends one JSON line to ``LOG_PATH``:
 
-    {"maxrss_kib": ..., "wall_s": ..., "rc": ..., "module": "AnsiballZ_....py"}
+    {"maxrss_kib": ..., "wall_s": ..., "rc": ..., "cpu_s": ..., "module": "AnsiballZ_....py"}
 
 ``maxrss_kib`` is ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` (KiB on Linux): the peak resident set
-of the module process (and of anything it waited for), not of ``ansible-playbook``. stdin, stdout
+of the module process (and of anything it waited for), not of ``ansible-playbook``; ``cpu_s`` is its
+user + system CPU time from the same call. stdin, stdout
 and stderr are inherited, and the exit status is passed on, so Ansible sees the module as usual.
 Standard library only, started with ``-I -S`` to keep its own cost to a few milliseconds.
 """
@@ -38,7 +39,7 @@ def main():
     module = os.path.basename(sys.argv[1]) if len(sys.argv) > 1 else ""
     with open(LOG_PATH, "a", encoding="utf-8") as handle:
         handle.write(json.dumps({"maxrss_kib": usage.ru_maxrss, "wall_s": round(wall, 4), "rc": rc,
-                                 "module": module}) + "\n")
+                                 "cpu_s": round(usage.ru_utime + usage.ru_stime, 4), "module": module}) + "\n")
     return rc if rc >= 0 else 128 - rc
 
 

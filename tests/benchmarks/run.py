@@ -7,9 +7,10 @@ same run and on the same machine:
 * ``loop``: ``community.aws.secretsmanager_secret`` in a ``loop`` (only up to N=100 unless ``--full``);
 * ``floor``: ``tests/benchmarks/floor.py``, raw boto3 making the same API calls serially.
 
-Scenarios, each at N = 10, 100, 1000: ``create`` (fresh moto), ``rerun`` (nothing to change,
+Scenarios, each at N = 10, 100, 1,000, 4,000 and 10,000: ``create`` (fresh moto), ``rerun`` (nothing to change,
 overwrite false), ``rerun_overwrite`` (nothing to change, overwrite true with the values),
-``update`` (10% of the values differ, overwrite true) and ``check`` (check mode on a fresh set).
+``update`` (10% of the values differ, overwrite true) and ``check`` (check mode on a fresh set); then
+``create_quota``: N=1,000 creates under AWS's request quotas with 25 ms latency on every call.
 
 For every run index, every N and every contender (in that nesting) one "lifecycle" runs the five
 scenarios in that order (moto reset before ``create`` and before ``check``), so each scenario meets
@@ -21,7 +22,7 @@ calls, and the peak RSS of the module process (see ``rss_wrapper.py``).
 Outputs: ``results.json``, ``time_vs_n.png`` and ``README.md`` in ``docs/benchmarks/`` (a full
 run), or in ``build/benchmarks/`` with ``--quick`` unless ``--out-dir`` is given.
 
-    make bench                                  # full: 3 runs, N = 10, 100, 1000 (~20 min)
+    make bench                                  # full: 1 run, N = 10 ... 10,000, quota scenario (~30 min)
     make bench BENCH_ARGS=--quick               # 1 run, N = 10, 100; loop at N=10 only
     make bench BENCH_ARGS="--full"              # also the loop at N=1000 (adds ~1.5 h)
     python tests/benchmarks/run.py --help       # after `make install`
@@ -34,6 +35,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -47,7 +49,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.benchmarks import pngchart  # noqa: E402
 from tests.support.aws_proxy import WRITE_OPERATIONS, AwsProxy  # noqa: E402
 from tests.support.moto import MotoServer  # noqa: E402
 from tests.support.playbook import isolated_ansible_env, run_playbook  # noqa: E402
@@ -78,6 +79,13 @@ STYLES = {
     "floor": {"color": "#2ca02c", "label": "raw boto3, serial (floor)"},
 }
 LOOP_MAX_N = 100
+# The quota scenario: N creates under AWS's per-class quotas (CreateSecret 50/s, one-second burst),
+# each call delayed by a round trip, as the proxy imitates them (tests/support/aws_proxy.py AWS_QUOTAS).
+QUOTA_SCENARIO = "create_quota"
+QUOTA_LATENCY_S = 0.025
+CREATE_QUOTA_PER_S = 50
+# The scenarios whose CPU per secret must stay linear from N=1000 to the largest N.
+LINEAR_SCENARIOS = ("create", "rerun", "rerun_overwrite", "check")
 TARGET_RSS_MB = 150.0  # decimal megabytes, as in the issue
 
 
@@ -133,6 +141,11 @@ def loop_play(wrapper: str) -> str:
 
 # ---------------------------------------------------------------------------- the bench
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 class Bench:
     def __init__(self, args, work: Path):
         self.args = args
@@ -177,6 +190,9 @@ class Bench:
         self.proxy.reset()
         self.rss_log.write_text("", encoding="utf-8")
         record = {"contender": contender, "scenario": scenario, "n": n}
+        # CPU of the measured process tree (ansible-playbook and its module, or floor.py): children's
+        # usage of this process, which runs moto as a child it reaps only at the end, and the proxy in threads.
+        cpu_before = _children_cpu()
         if contender == "floor":
             secrets_file = self.work / "floor-secrets.json"
             secrets_file.write_text(json.dumps(secrets), encoding="utf-8")
@@ -207,6 +223,7 @@ class Bench:
             # The wrapper's own interpreter is not part of what it measures: ru_maxrss covers the child.
             record["module_processes"] = len(modules)
             record["inner_s"] = sum(entry["wall_s"] for entry in modules)
+            record["module_cpu_s"] = round(sum(entry.get("cpu_s", 0.0) for entry in modules), 3)
             record["rss_kib"] = max((entry["maxrss_kib"] for entry in modules), default=None)
             try:
                 result = run.result(TASK)
@@ -220,11 +237,14 @@ class Bench:
                 record["summary"] = {"items": len(items),
                                      "changed": sum(1 for item in items if item.get("changed")),
                                      "failed": sum(1 for item in items if item.get("failed"))}
+        record["cpu_s"] = round(_children_cpu() - cpu_before, 3)
         # moto 5.2.5 answers HTTP 500 now and then under concurrent CreateSecret calls (its secrets
         # store is not thread-safe), and botocore retries those. "calls" leaves such attempts out, so
         # it is what the code under test asked for; they are in "server_errors", and "writes" (the
         # figure for check mode) counts every write attempt the proxy saw.
         calls = self.proxy.calls()
+        record["throttled"] = dict(Counter(call["op"] for call in calls if call.get("fault") == "quota"))
+        calls = [call for call in calls if call.get("fault") != "quota"]
         answered = Counter(call["op"] for call in calls if (call.get("status") or 0) < 500)
         failed = Counter(call["op"] for call in calls if (call.get("status") or 0) >= 500)
         record["calls"] = dict(sorted(answered.items()))
@@ -255,9 +275,27 @@ class Bench:
                 extra += ", {0} moto 500(s) retried".format(sum(record["server_errors"].values()))
             if record.get("rss_kib"):
                 extra += ", module RSS {0:.0f} MiB".format(record["rss_kib"] / 1024.0)
-            log("N={0:<5} run {1} {2:<6} {3:<16} {4:7.2f} s, {5} calls ({6} writes){7}{8}".format(
+            log("N={0:<5} run {1} {2:<6} {3:<16} {4:7.2f} s, cpu {9:.2f} s, {5} calls ({6} writes){7}{8}".format(
                 n, run_index + 1, contender, scenario, record["wall_s"], record["total_calls"], record["writes_ok"],
-                extra, "" if record["ok"] else "  <-- NOT OK: " + (record.get("error") or "unexpected writes")[-300:]))
+                extra, "" if record["ok"] else "  <-- NOT OK: " + (record.get("error") or "unexpected writes")[-300:],
+                record["cpu_s"]))
+
+    def quota_run(self, n: int) -> None:
+        """N module creates under AWS's quotas and a round-trip latency on every call."""
+        self.moto.reset()
+        self.proxy.set_quotas(latency=QUOTA_LATENCY_S)
+        try:
+            record = self.run_one("module", "create", n)
+            creates = [call for call in self.proxy.calls() if call["op"] == "CreateSecret"]
+        finally:
+            self.proxy.clear_quotas()
+        record.update(scenario=QUOTA_SCENARIO, run=0)
+        record["create_span_s"] = round(max(call["started"] + (call["duration"] or 0) for call in creates)
+                                        - min(call["started"] for call in creates), 3) if creates else None
+        self.records.append(record)
+        log("N={0:<5} quota  module {1:<16} {2:7.2f} s, creates over {3} s, {4} throttled attempts, summary {5}".format(
+            n, QUOTA_SCENARIO, record["wall_s"], record["create_span_s"], sum(record["throttled"].values()),
+            record.get("summary")))
 
     def warm_up(self, contenders) -> None:
         """One small untimed run per contender: pyc caches, page cache, moto's first-call costs."""
@@ -323,6 +361,10 @@ def aggregate(records: list) -> dict:
             "min_wall_s": round(min(run["wall_s"] for run in runs), 3),
             "max_wall_s": round(max(run["wall_s"] for run in runs), 3),
             "median_inner_s": round(median([run.get("inner_s") for run in runs]) or 0, 3),
+            "median_cpu_s": round(median([run.get("cpu_s") for run in runs]) or 0, 3),
+            "median_module_cpu_s": round(median([run.get("module_cpu_s") for run in runs]) or 0, 3),
+            "throttled": dict(sum((Counter(run.get("throttled") or {}) for run in runs), Counter())),
+            "create_span_s": median([run.get("create_span_s") for run in runs]),
             "calls": first["calls"],
             "calls_same_every_run": all(c == calls[0] for c in calls),
             "total_calls": first["total_calls"],
@@ -344,6 +386,10 @@ def ratio(numerator, denominator):
     if numerator is None or denominator in (None, 0):
         return None
     return numerator / denominator
+
+
+def quota_n(figures: dict):
+    return next((key[1] for key in figures if key[0] == QUOTA_SCENARIO), None)
 
 
 def evaluate_targets(figures: dict, sizes) -> list:
@@ -397,6 +443,40 @@ def evaluate_targets(figures: dict, sizes) -> list:
         ", ".join("N={0}: {1}".format(n, writes) for n, writes in measured) or None,
         all(writes == 0 for _n, writes in measured) if measured else None, "counted by the proxy")
 
+    largest = max(sizes)
+    for scenario in LINEAR_SCENARIOS:
+        cpu_1000, cpu_large = get(scenario, 1000, "module", "median_cpu_s"), get(scenario, largest, "module",
+                                                                                  "median_cpu_s")
+        if largest <= 1000 or not cpu_1000 or not cpu_large:
+            add("CPU linear in N, {0}".format(SHORT_TITLES[scenario]), "marginal ≤ 1.25× per-secret at N=1000",
+                None, None, "needs N=1000 and a larger N")
+            continue
+        per_secret = cpu_1000 / 1000.0
+        marginal = (cpu_large - cpu_1000) / float(largest - 1000)
+        add("CPU linear in N, {0}".format(SHORT_TITLES[scenario]), "marginal ≤ 1.25× per-secret at N=1000",
+            "{0:.2f}×".format(marginal / per_secret), marginal <= 1.25 * per_secret,
+            "ansible-playbook + module CPU: {0:.2f} s at N=1000 ({1:.2f} ms a secret), {2:.2f} s at N={3} "
+            "({4:.2f} ms a secret more)".format(cpu_1000, per_secret * 1000, cpu_large, largest, marginal * 1000))
+
+    quota = figures.get((QUOTA_SCENARIO, quota_n(figures), "module"))
+    if quota:
+        n = quota["n"]
+        startup = get("create", 10, "module")
+        floor_s = n / float(CREATE_QUOTA_PER_S)
+        wall = quota["median_wall_s"]
+        throttled = sum(quota["throttled"].values())
+        failed = (quota.get("summary") or {}).get("failed")
+        one_version = quota["calls"].get("CreateSecret") == n and not quota["calls"].get("PutSecretValue")
+        bound = 1.15 * floor_s + (startup or 0)
+        add("Quota: N={0} creates at {1:.0f} ms latency".format(n, QUOTA_LATENCY_S * 1000),
+            "≤ 1.15 × N/50 s + start-up; no failure; one version each; throttled ≤ 10% of writes",
+            "{0} s (bound {1:.1f} s); {2} throttled; failed {3}".format(fmt_s(wall), bound, throttled, failed),
+            None if startup is None else (wall <= bound and failed == 0 and one_version and throttled <= n // 10),
+            "creates spanned {0} s against a floor of {1:.0f} s; start-up = module create at N=10 ({2} s); "
+            "{3} CreateSecret admitted, {4} PutSecretValue".format(
+                quota["create_span_s"], floor_s, fmt_s(startup), quota["calls"].get("CreateSecret"),
+                quota["calls"].get("PutSecretValue", 0)))
+
     rss = [get(scenario, 1000, "module", "rss_mib") for scenario in SCENARIOS]
     rss = [value for value in rss if value is not None]
     peak = max(rss) if rss else None
@@ -422,6 +502,19 @@ def fmt_calls(calls):
     if not calls:
         return "–"
     return ", ".join("{0} {1}".format(op, count) for op, count in sorted(calls.items(), key=lambda kv: -kv[1]))
+
+
+def cpu_rows(figures: dict, sizes) -> list:
+    rows = []
+    for scenario in SCENARIOS:
+        for n in sizes:
+            module, floor = figures.get((scenario, n, "module")), figures.get((scenario, n, "floor"))
+            if not module:
+                continue
+            rows.append("| {0} | {1} | {2} | {3} | {4:.2f} | {5} |".format(
+                SHORT_TITLES[scenario], n, fmt_s(module["median_cpu_s"]), fmt_s(module["median_module_cpu_s"]),
+                module["median_cpu_s"] / n * 1000, fmt_s(floor["median_cpu_s"]) if floor else "–"))
+    return rows
 
 
 def markdown(meta: dict, figures: dict, targets: list, sizes) -> str:
@@ -451,7 +544,7 @@ def markdown(meta: dict, figures: dict, targets: list, sizes) -> str:
         "",
         "![wall time versus N](time_vs_n.png)",
         "",
-        "## Targets (issue 6)",
+        "## Targets",
         "",
         "| Target | Wanted | Measured | Status | Detail |",
         "|---|---|---|---|---|",
@@ -482,6 +575,16 @@ def markdown(meta: dict, figures: dict, targets: list, sizes) -> str:
         "\"module process only\" is the wall time of the module's own process (interpreter start to exit),",
         "without `ansible-playbook`'s start-up and templating; the floor's figure includes its interpreter",
         "start and `import boto3`.",
+        "",
+        "## CPU (median, seconds): what the module costs, moto excluded",
+        "",
+        "CPU is user + system time of the measured process tree: `ansible-playbook` with its module (or",
+        "`floor.py`), from `getrusage(RUSAGE_CHILDREN)` of the bench process, which keeps moto as a child it",
+        "reaps only at the end and runs the proxy in threads. \"module process\" is the module alone.",
+        "",
+        "| Scenario | N | module tree | module process | ms a secret | floor |",
+        "|---|---:|---:|---:|---:|---:|",
+    ] + cpu_rows(figures, sizes) + [
         "",
         "## API calls (from the proxy)",
         "",
@@ -577,23 +680,57 @@ def markdown(meta: dict, figures: dict, targets: list, sizes) -> str:
 
 
 def chart(path: Path, figures: dict, meta: dict) -> None:
+    """Wall time versus N, one log-log panel a scenario, drawn with matplotlib."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     panels = []
     for scenario in SCENARIOS:
         series = {}
         for contender in CONTENDERS:
-            points = [(key[1], entry["median_wall_s"]) for key, entry in figures.items()
-                      if key[0] == scenario and key[2] == contender]
+            points = sorted((key[1], entry["median_wall_s"]) for key, entry in figures.items()
+                            if key[0] == scenario and key[2] == contender)
             if points:
-                series[contender] = sorted(points)
+                series[contender] = points
         if series:
-            panels.append({"title": SCENARIO_TITLES[scenario], "series": series})
-    styles = {c: STYLES[c] for c in CONTENDERS if any(c in panel["series"] for panel in panels)}
-    pngchart.render_loglog_panels(
-        path, panels, styles,
-        title="Wall time versus N (log-log, median of {0} run(s), end to end)".format(meta["runs"]),
-        subtitle="moto {0} on loopback behind a counting proxy; {1} CPUs; ansible-core {2}; {3}".format(
-            meta["moto"], meta["cpus"], meta["ansible_core"], meta["finished"]),
-    )
+            panels.append((SCENARIO_TITLES[scenario], series))
+    if not panels:
+        return
+    columns = min(3, len(panels))
+    rows = (len(panels) + columns - 1) // columns
+    figure, axes = pyplot.subplots(rows, columns, figsize=(5.2 * columns, 4.2 * rows), squeeze=False)
+    for axis, (title, series) in zip(axes.flat, panels):
+        for contender, points in series.items():
+            axis.plot([n for n, _ in points], [seconds for _, seconds in points], marker="o",
+                      color=STYLES[contender]["color"], label=STYLES[contender]["label"])
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        for scale in (axis.xaxis, axis.yaxis):
+            scale.set_major_formatter(FuncFormatter(lambda value, _position: "{0:g}".format(value)))
+            scale.set_minor_formatter(NullFormatter())
+        axis.set_title(title, fontsize=10)
+        axis.set_xlabel("N secrets")
+        axis.set_ylabel("wall time (s)")
+        axis.grid(True, which="both", alpha=0.3)
+    for axis in list(axes.flat)[len(panels):]:
+        axis.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    for axis in list(axes.flat)[1:len(panels)]:
+        for handle, label in zip(*axis.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    figure.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9)
+    figure.suptitle("Wall time versus N (log-log, median of {0} run(s), end to end)\n"
+                    "moto {1} on loopback behind a counting proxy; {2} CPUs; ansible-core {3}; {4}".format(
+                        meta["runs"], meta["moto"], meta["cpus"], meta["ansible_core"], meta["finished"]),
+                    fontsize=10)
+    figure.tight_layout(rect=(0, 0.06, 1, 0.93))
+    figure.savefig(path, dpi=110)
+    pyplot.close(figure)
 
 
 # ---------------------------------------------------------------------------- main
@@ -628,18 +765,22 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="development run: 1 run, N = 10 and 100, loop at N=10 only; writes build/benchmarks/")
     parser.add_argument("--full", action="store_true", help="run the community.aws loop at every N (slow)")
-    parser.add_argument("--runs", type=int, help="runs per figure (default 3; 1 with --quick)")
-    parser.add_argument("--sizes", help="comma-separated N values (default 10,100,1000; 10,100 with --quick)")
+    parser.add_argument("--runs", type=int, help="runs per figure (default 1)")
+    parser.add_argument("--sizes", help="comma-separated N values (default 10,100,1000,4000,10000; 10,100 with "
+                                        "--quick)")
     parser.add_argument("--contenders", default=",".join(CONTENDERS), help="subset of module,loop,floor")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="subset of " + ",".join(SCENARIOS))
+    parser.add_argument("--quota-n", type=int,
+                        help="N for the quota scenario (default 1000; 100 with --quick; 0 leaves it out)")
     parser.add_argument("--out-dir", help="where results.json, time_vs_n.png and README.md go")
     parser.add_argument("--keep-work", action="store_true", help="keep the temporary work directory")
     parser.add_argument("--from-json", metavar="RESULTS_JSON",
                         help="measure nothing: rebuild the chart and README from a results.json (next to it, "
                              "or in --out-dir)")
     args = parser.parse_args(argv)
-    args.runs = args.runs or (1 if args.quick else 3)
-    args.sizes = [int(n) for n in (args.sizes or ("10,100" if args.quick else "10,100,1000")).split(",")]
+    args.runs = args.runs or 1
+    args.sizes = [int(n) for n in (args.sizes or ("10,100" if args.quick else "10,100,1000,4000,10000")).split(",")]
+    args.quota_n = (100 if args.quick else 1000) if args.quota_n is None else args.quota_n
     args.contenders = [c for c in args.contenders.split(",") if c]
     args.scenarios = [s for s in args.scenarios.split(",") if s]
     for contender in args.contenders:
@@ -708,6 +849,8 @@ def main(argv=None) -> int:
                     if contender == "loop" and n > args.loop_max_n:
                         continue
                     bench.lifecycle(contender, n, run_index, args.scenarios)
+        if args.quota_n and "module" in contenders:
+            bench.quota_run(args.quota_n)
     finally:
         bench.stop()
         if args.keep_work:
@@ -732,7 +875,7 @@ def write_outputs(meta: dict, records: list, out_dir: Path) -> int:
         "meta": meta,
         "targets": targets,
         "figures": sorted(figures.values(), key=lambda f: (
-            SCENARIOS.index(f["scenario"]), f["n"], CONTENDERS.index(f["contender"]))),
+            (SCENARIOS + (QUOTA_SCENARIO,)).index(f["scenario"]), f["n"], CONTENDERS.index(f["contender"]))),
         "runs": records,
     }
     (out_dir / "results.json").write_text(json.dumps(results, indent=1, sort_keys=False) + "\n", encoding="utf-8")
