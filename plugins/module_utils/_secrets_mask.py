@@ -213,9 +213,14 @@ def value_free_params(argument_spec: dict, params: Optional[dict]):
     """The params with every no_log option, at any depth, shown as NO_LOG_MARKER: the invocation to report."""
     if not isinstance(params, dict):
         return params
+    # ansible-core keeps an alias's key next to the option's own (aws_secret_key beside secret_key).
+    option_of = dict(argument_spec)
+    for option in argument_spec.values():
+        for alias in option.get("aliases") or ():
+            option_of.setdefault(alias, option)
     shown = {}
     for name, given in params.items():
-        option = argument_spec.get(name) or {}
+        option = option_of.get(name) or {}
         if option.get("no_log") and given is not None:
             shown[name] = NO_LOG_MARKER
         elif option.get("options") and isinstance(given, list):

@@ -13,11 +13,20 @@ description:
   - Creates, updates, tags, encrypts, deletes and restores a whole list of secrets in one task.
   - Reads are batched. Metadata comes from C(ListSecrets) with name-prefix filters, 100 secrets a page.
     Values come from C(BatchGetSecretValue), 20 secrets a call, and are read only when O(overwrite=true) needs a comparison.
-  - Writes run in a bounded pool of threads (O(concurrency)). They retry throttling and transient errors with jittered
-    backoff, and carry a C(ClientRequestToken), so a retried write never makes a second version.
+  - Writes run in a bounded pool of threads (O(concurrency)). Every request first takes a token from a rate limiter
+    that the threads share, one bucket per API class at 92% of AWS's per-region quota (50 a second for
+    C(CreateSecret), for example), so a bulk run is paced by the quota instead of being throttled by it.
+  - Throttling, server errors and dropped connections are retried by botocore's standard retry mode alone, the one
+    retry layer, with at most 5 requests for one call. Writes carry a C(ClientRequestToken), so a retried write
+    never makes a second version.
   - Check mode reports the same plan, result and diff as a real run, and makes no write call.
   - A secret value, given or generated, never appears in the result, the diff, a warning or an error message.
     Nor do its JSON or base64 re-encodings. The diff shows a marker in its place.
+  - The output holds no value by construction, so names, ARNs and counts stay exact whatever a JSON value contains.
+    The invocation shows each value option as C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER). Text from AWS and botocore
+    (error messages) is masked, in time linear in its length, for every form of every value and for each JSON leaf
+    that could be secret (a string of six or more characters, or any leaf under a key such as C(password) or
+    C(token)).
   - An option left unset is not managed. For example, an existing description or tag set is left alone when
     O(description) or O(tags) is not given.
 author:

@@ -116,3 +116,13 @@ def test_an_echoed_json_value_is_masked_in_the_message_but_names_stay(playbook, 
     assert "********" in message
     assert "echo/orders-db" in message, "text around the values stays readable"
     run.assert_no_leak(value["password"], value["host"])
+
+
+def test_credentials_given_as_options_never_show(playbook):
+    key = "CANARY-secret-key-0123456789abcdefghijklmnop"
+    run = playbook(play({"aws_access_key": "AKIAIOSFODNN7EXAMPLE", "aws_secret_key": key,
+                         "names": ["cred/one"]}), diff=True, verbosity=4).assert_ok()
+    shown = run.result(TASK)["invocation"]["module_args"]
+    assert shown["aws_secret_key"] == shown["secret_key"] == NO_LOG_MARKER
+    assert run.result(TASK)["arns"]["cred/one"].startswith("arn:aws:secretsmanager:")
+    run.assert_no_leak(key)

@@ -96,15 +96,16 @@ def test_masker_is_linear_in_the_number_of_forms():
 
 
 def test_value_free_params_walks_the_spec():
-    spec = dict(set_module_argument_spec(), aws_secret_key=dict(type="str", no_log=True))
+    spec = dict(set_module_argument_spec(), secret_key=dict(type="str", no_log=True, aliases=["aws_secret_key"]))
     params = {
         "names": ["a"],
+        "secret_key": "AKIA-secret",
         "aws_secret_key": "AKIA-secret",
         "secrets": [{"name": "db", "json_value": {"password": "x"}, "value": None, "tags": {"team": "pay"},
                      "generate": {"length": 12}}],
     }
     shown = mask.value_free_params(spec, params)
-    assert shown["aws_secret_key"] == mask.NO_LOG_MARKER
+    assert shown["aws_secret_key"] == shown["secret_key"] == mask.NO_LOG_MARKER, "aliases are options too"
     assert shown["secrets"][0]["json_value"] == mask.NO_LOG_MARKER
     assert shown["secrets"][0]["value"] is None
     assert shown["secrets"][0]["tags"] == {"team": "pay"}
