@@ -70,6 +70,8 @@ class _SecretWriter:
         self.register_sensitive = register_sensitive
 
     def _payload(self, plan: SecretPlan, generated):
+        if plan.merged_payload is not None:
+            return plan.merged_payload
         if plan.declared.payload is not None:
             return plan.declared.payload
         if generated[0] is None:
@@ -182,7 +184,7 @@ class _SecretWriter:
             return outcome
         current_value = None
         declared = plan.declared
-        if declared.payload is not None and declared.overwrite and current.has_value:
+        if declared.payload is not None and (declared.overwrite or declared.json_merge) and current.has_value:
             current_value = read_one_value(self.calls, current.arn)
         request = details_needed(declared, current)
         if request:

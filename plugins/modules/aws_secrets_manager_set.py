@@ -509,9 +509,15 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import client_config
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import DeclarationError
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_kms import KmsKeys
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_kms import account_of
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_kms import cross_account_checks
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_kms import kms_references
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_kms import own_account_from
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import detail_requests
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import fail_plans
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SKIPPED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import policies_to_validate
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import values_to_read
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_report import build_result
@@ -521,6 +527,53 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_all_details
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_values
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import validate_policies
+
+
+class _KmsCalls:
+    """Counted KMS (and STS) callers of the module's own connection, one client per region, made on first use."""
+
+    def __init__(self, module, concurrency):
+        self._module = module
+        self._config = client_config(concurrency)
+        self._calls_by_region = {}
+        self._sts = None
+
+    def __call__(self, region):
+        if region not in self._calls_by_region:
+            extra = {"region": region} if region else {}
+            self._calls_by_region[region] = SecretsManagerCalls(
+                self._module.client("kms", config=self._config, **extra))
+        return self._calls_by_region[region]
+
+    def own_account(self):
+        """The caller's account, from STS; asked only when no listed secret tells it."""
+        self._sts = SecretsManagerCalls(self._module.client("sts", config=self._config))
+        return self._sts("get_caller_identity").get("Account")
+
+    def counts(self):
+        counts = {}
+        for calls in list(self._calls_by_region.values()) + ([self._sts] if self._sts else []):
+            for operation, count in calls.calls_by_operation.items():
+                counts[operation] = counts.get(operation, 0) + count
+        return counts
+
+
+def _access_checks(module, declaration, current_by_name, kms_calls, read_errors_by_name):
+    """Resolve the KMS keys the plan compares, and fail secrets whose readers in other accounts cannot decrypt."""
+    kms_keys = KmsKeys(kms_calls, declaration.concurrency)
+    try:
+        own_account = own_account_from(current_by_name)
+        readers_accounts = {account_of(reader) for declared in declaration.secrets for reader in (declared.readers or ())}
+        if own_account is None and readers_accounts - {None}:
+            own_account = kms_calls.own_account()
+    except (BotoCoreError, ClientError) as error:
+        module.fail_json_aws(error, msg="Could not tell the account of the secrets (sts:GetCallerIdentity)")
+    kms_keys.resolve(kms_references(declaration.secrets, current_by_name, own_account))
+    errors, warnings = cross_account_checks(declaration.secrets, current_by_name, own_account, kms_keys,
+                                            module.region)
+    for name, error in errors.items():
+        read_errors_by_name.setdefault(name, error)
+    return kms_keys, warnings
 
 
 def run(module):
@@ -549,8 +602,12 @@ def run(module):
             read_errors_by_name[name] = error
         else:
             current_by_name[name] = current
+    kms_calls = _KmsCalls(module, declaration.concurrency)
+    kms_keys, access_warnings = _access_checks(module, declaration, current_by_name, kms_calls, read_errors_by_name)
     values_by_arn = read_values(calls, values_to_read(declaration, current_by_name), declaration.concurrency)
-    plans = plan_all(declaration, current_by_name, values_by_arn, read_errors_by_name)
+    plans = plan_all(declaration, current_by_name, values_by_arn, read_errors_by_name, kms_keys=kms_keys)
+    for warning in access_warnings + kms_keys.warnings() + _service_owned_warnings(plans):
+        warn(warning)
     policy_errors = validate_policies(calls, policies_to_validate(plans), declaration.concurrency, warn)
     plans = fail_plans(plans, policy_errors)
 
@@ -560,11 +617,18 @@ def run(module):
             plans, calls, declaration.concurrency, declaration.fail_fast, module.no_log_values.update
         )
     result = build_result(plans, outcomes, with_diff=module._diff, prefix=declaration.prefix)
-    result["api_calls"] = dict(calls.calls_by_operation)
+    result["api_calls"] = dict(calls.calls_by_operation, **kms_calls.counts())
     message = failure_message(result)
     if message:
         module.fail_json(msg=message, **result)
     module.exit_json(**result)
+
+
+def _service_owned_warnings(plans):
+    return ["{0} is owned by the AWS service {1!r} (OwningService), so this module never changes it; declared "
+            "changes ({2}) were not made".format(plan.full_name, plan.current.owning_service,
+                                                  ", ".join(plan.changes) or "delete")
+            for plan in plans if plan.action == SKIPPED and plan.declared is not None]
 
 
 def main():
