@@ -116,21 +116,20 @@ class KmsKeys:
         """(whether the declared key is the one in use, error for a declared key that does not exist)."""
         if same_key_text(current, declared):
             return True, None
-        identities = []
+        declared_key = None if is_default_key(declared) else self.key(region, declared)
+        if declared_key is not None and declared_key.not_found:
+            return False, {"code": "KmsKeyNotFound", "message": "KMS key {0!r} was not found{1}".format(
+                declared, " in " + region if region else "")}
+        identities, unresolved = [], []
         for reference in (current, declared):
-            if is_default_key(reference):
-                identities.append(None)
-                continue
-            key = self.key(region, reference)
-            if key is None or key.error:
-                if reference == declared and key is not None and key.not_found:
-                    return False, {"code": "KmsKeyNotFound", "message": "KMS key {0!r} was not found{1}".format(
-                        declared, " in " + region if region else "")}
-                with self._lock:
-                    if reference not in self.text_compared:
-                        self.text_compared.append(reference)
-                return False, None
-            identities.append(key.identity())
+            key = None if is_default_key(reference) else self.key(region, reference)
+            if not is_default_key(reference) and (key is None or key.error):
+                unresolved.append(reference)
+            identities.append(key.identity() if key is not None else None)
+        if unresolved:
+            with self._lock:
+                self.text_compared.extend(ref for ref in unresolved if ref not in self.text_compared)
+            return False, None
         return identities[0] == identities[1], None
 
     def key_policy(self, region: Optional[str], key_arn: str) -> Tuple[Optional[dict], Optional[dict]]:
