@@ -12,7 +12,8 @@ version_added: 0.1.0
 description:
   - Creates, updates, tags, encrypts, deletes and restores a whole list of secrets in one task.
   - Reads are batched. Metadata comes from C(ListSecrets) with name-prefix filters, 100 secrets a page.
-    Values come from C(BatchGetSecretValue), 20 secrets a call, and are read only when O(overwrite=true) needs a comparison.
+    Values come from C(BatchGetSecretValue), 20 secrets a call, and are read only when O(overwrite=true) needs a comparison
+    or O(json_merge) needs the stored object.
   - Writes run in a bounded pool of threads (O(concurrency)). They retry throttling and transient errors with jittered
     backoff, and carry a C(ClientRequestToken), so a retried write never makes a second version.
   - Check mode reports the same plan, result and diff as a real run, and makes no write call.
@@ -51,6 +52,12 @@ options:
       kms_key_id:
         description: KMS key ID, ARN, alias name or alias ARN. Overrides O(kms_key_id).
         type: str
+      json_merge:
+        description: Overrides O(json_merge) for this secret. V(true) needs O(secrets[].json_value).
+        type: bool
+      adopt:
+        description: Overrides O(adopt) for this secret.
+        type: bool
       value:
         description:
           - The value as a string.
@@ -199,18 +206,31 @@ options:
     description: Default description for every secret. Unset means an existing description is left alone.
     type: str
   tags:
-    description: Default tags for every secret. Unset means existing tags are left alone.
+    description:
+      - Default tags for every secret. Unset means existing tags are left alone.
+      - The key C(envops:managed-by) is the ownership tag (see O(prune)) and cannot be declared.
+      - A secret can hold at most 50 tags, the ownership tag included. More than 49 declared tags are refused before
+        any call. With O(purge_tags=false), a secret whose current tags and declared tags add up to more than 50 fails
+        with the code C(TooManyTags) before any write to it.
     type: dict
   purge_tags:
     description:
       - Remove tags that are not declared.
       - Applies only to secrets whose tags are given, through O(tags) or O(secrets[].tags).
+      - The ownership tag C(envops:managed-by) is never removed.
     type: bool
     default: true
   kms_key_id:
     description:
       - Default KMS key for every secret. Unset means the key in use is left alone.
       - A new secret without a key uses the AWS managed key C(alias/aws/secretsmanager).
+      - Keys are compared by key ARN, so an alias, an alias ARN, a key ID and a key ARN of the same key are one key,
+        for replicas too. Where the text differs, each distinct reference is resolved once per run with
+        C(kms:DescribeKey), a read that check mode makes too. C(alias/aws/secretsmanager) counts as no customer
+        managed key.
+      - A declared key that DescribeKey does not find fails that secret with the code C(KmsKeyNotFound).
+      - Where DescribeKey is denied, keys are compared as text (C(alias/x) and C(key/<id>) differ), with one warning
+        naming the references.
     type: str
   generate:
     description:
@@ -244,7 +264,39 @@ options:
   prune:
     description:
       - Delete secrets under O(prefix) that are not declared, with O(recovery_window).
-      - Refused without O(prefix). Names are matched case-sensitively.
+      - Refused without O(prefix), and with a prefix that does not end in C(/). C(ListSecrets) matches names as text,
+        so C(staging/pay) would also take in C(staging/payments/...). Names are matched case-sensitively.
+      - Only secrets that carry the ownership tag C(envops:managed-by=envops.aws_secrets) are deleted. The module sets
+        it on every secret it creates, and O(adopt) sets it on existing declared ones. Other undeclared secrets under
+        the prefix, made by hand, by Terraform or by another tool, are reported with the action C(skipped) and
+        RV(secrets[].ownership=unowned), and left alone.
+      - A secret that an AWS service owns (C(OwningService), for example RDS's managed master passwords) is never
+        modified, tagged or pruned. It is reported as C(skipped) with RV(secrets[].ownership=service).
+    type: bool
+    default: false
+  adopt:
+    description:
+      - Add the ownership tag C(envops:managed-by=envops.aws_secrets) to declared secrets that exist without it
+        (change C(ownership)), so that a later O(prune) may delete them once they are no longer declared.
+      - Declared secrets are managed with or without the tag; only prune looks at it.
+      - This is how secrets made before this collection tagged its own, or by another tool, become owned.
+    type: bool
+    default: false
+  json_merge:
+    description:
+      - For secrets with O(secrets[].json_value), manage only the declared top-level keys of the stored JSON object,
+        for every such secret. An item's own O(secrets[].json_merge) overrides it.
+      - Stored keys that are not declared are kept as they are, so a key another writer owns (a rotation Lambda's
+        C(password), for example) survives.
+      - With O(overwrite=false), only declared keys missing from the stored object are added. With O(overwrite=true),
+        declared keys whose values differ are replaced too. Values are compared as typed JSON (V(true) is not V(1),
+        V(1) is not V(1.0)).
+      - The stored value is read with C(BatchGetSecretValue) even when O(overwrite=false). A stored value that is not
+        a JSON object fails that secret with the code C(NotJsonObject). A secret scheduled for deletion cannot be
+        merged (code C(JsonMergeNeedsValue)).
+      - The diff names the keys that change (C(json_keys.added), C(json_keys.replaced)), never their values.
+      - The merge is read-then-write. A key written by someone else between this task's read and its write is lost,
+        so do not run it while the other writer (the rotation) runs.
     type: bool
     default: false
   concurrency:
@@ -264,6 +316,7 @@ options:
         overrides it.
       - It is compared with the current policy as parsed, normalised JSON. Statement order, a string versus a
         one-element list, and an account ID versus its root ARN never count as a change.
+      - A policy over 20,480 characters (Secrets Manager's limit) is refused before any call.
       - Unset (or V(null)) leaves any existing policy alone. Ansible cannot tell V(null) from an option left
         out, so give V({}) or an empty string to remove the policy.
       - Before a changed policy is written, C(ValidateResourcePolicy) checks it, in check mode too.
@@ -276,9 +329,20 @@ options:
       - They are rendered as one least-privilege statement (Sid C(EnvopsAwsSecretsReaders)). It allows
         C(secretsmanager:GetSecretValue) and C(secretsmanager:DescribeSecret) on that secret to exactly these
         principals.
-      - The statement is added to O(resource_policy)'s statements, or makes up the whole policy without one.
-        An empty list removes the statement.
+      - Only that statement is managed. With O(resource_policy) it is added to that policy's statements. Without
+        it, it is merged into the secret's current policy (read with C(GetResourcePolicy)), and statements set
+        outside this task are kept. An empty list removes only that statement (and the policy, when nothing else is
+        left). The diff shows the merged policy.
       - Malformed ARNs are refused before any AWS call.
+      - A principal of another account cannot decrypt a secret encrypted with the AWS managed key. Such a secret
+        (its declared key, or its current one when none is declared) fails with the code
+        C(CrossAccountReadersNeedCustomerKey) before any write to it; the message names the principals.
+      - With a customer managed key, its key policy is read once per key (C(kms:GetKeyPolicy)). A warning names each
+        reader account the key policy does not let use C(kms:Decrypt), through Secrets Manager where the policy has a
+        C(kms:ViaService) condition. It is a check of Allow statements, not a full IAM evaluation. A key policy that
+        cannot be read gives a warning, not a failure.
+      - The account of the secrets comes from the listing, or from C(sts:GetCallerIdentity) when no declared secret
+        exists yet.
     type: list
     elements: str
   block_public_policy:
@@ -324,7 +388,14 @@ notes:
   - "Permissions: C(secretsmanager:ListSecrets), plus C(secretsmanager:BatchGetSecretValue) and
     C(secretsmanager:GetSecretValue) when O(overwrite=true). For changes: C(CreateSecret), C(UpdateSecret),
     C(PutSecretValue), C(TagResource), C(UntagResource), C(DeleteSecret), C(RestoreSecret), C(DescribeSecret)
-    and C(GetRandomPassword). Add C(kms:GenerateDataKey) and C(kms:Decrypt) for customer managed keys."
+    and C(GetRandomPassword). Add C(kms:GenerateDataKey) and C(kms:Decrypt) for customer managed keys,
+    C(kms:DescribeKey) to compare keys named in different forms, and C(kms:GetKeyPolicy) and
+    C(sts:GetCallerIdentity) for O(readers) in other accounts."
+  - "Ownership: every secret the module creates carries the tag C(envops:managed-by=envops.aws_secrets). The key is
+    namespaced so that it never clashes with another tool's C(managed-by) tag. O(prune) deletes only undeclared
+    secrets that carry it. Secrets that existed before (made by hand, by Terraform, or by a release of this
+    collection without the tag) are managed as before while they are declared; give O(adopt=true) once to tag them,
+    after which prune may delete them when they are no longer declared."
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -384,6 +455,30 @@ EXAMPLES = r"""
     prune: true
     recovery_window: 7
 
+- name: Share a JSON secret with a rotation Lambda, which owns the password key
+  envops.aws_secrets.aws_secrets_manager_set:
+    prefix: staging/payments/
+    overwrite: true
+    secrets:
+      - name: db
+        json_merge: true
+        json_value:
+          engine: postgres
+          host: "{{ db_endpoint }}"
+          port: 5432
+          dbname: payments
+          username: payments_app
+        rotation:
+          lambda_arn: "{{ rotation_lambda_arn }}"
+          automatically_after_days: 30
+          rotate_immediately: true
+
+- name: Tag secrets made before (or by hand) as owned, so that prune may delete them later
+  envops.aws_secrets.aws_secrets_manager_set:
+    prefix: staging/payments/
+    names: [db-password, stripe-api-key]
+    adopt: true
+
 - name: Point every module of the collection at one endpoint and region
   module_defaults:
     group/envops.aws_secrets.aws:
@@ -421,7 +516,15 @@ secrets:
       description: What was done (or, in check mode, would be done).
       type: str
       sample: created
-      choices: [created, updated, unchanged, deleted, restored, absent, failed]
+      choices: [created, updated, unchanged, deleted, restored, absent, failed, skipped]
+    ownership:
+      description:
+        - V(owned) for a secret that carries the ownership tag (or gets it in this run), V(unowned) for one without
+          it, V(service) for one an AWS service owns (C(OwningService)), V(null) for one that does not exist.
+        - An entry with the action C(skipped) was left alone because of its ownership. A C(skipped) entry of a secret
+          that is not declared is one O(prune) did not delete; such entries are not in RV(arns).
+      type: str
+      choices: [owned, unowned, service]
     changed:
       description: Whether this secret changed.
       type: bool
@@ -455,7 +558,7 @@ summary:
   returned: always
   type: dict
   sample: {"created": 3, "updated": 0, "unchanged": 97, "deleted": 0, "restored": 0, "absent": 0, "failed": 0,
-           "total": 100}
+           "skipped": 0, "total": 100}
 arns:
   description: Full name to ARN of every secret that exists (or, in check mode, already exists).
   returned: always
@@ -488,6 +591,8 @@ diff:
     - With C(--diff), each changing secret's managed attributes before and after, keyed by full name.
     - Values appear only as the markers C((set)), C((none)), C((will change)) or C((will be generated)),
       never as a value or a hash of one.
+    - With O(json_merge), C(json_keys) in "after" names the keys added and replaced, never their values.
+    - With O(adopt), C(ownership) shows V(unowned) before and V(owned) after.
   returned: in diff mode
   type: dict
   sample: {"before": {"staging/db": {"state": "absent"}},
