@@ -142,8 +142,8 @@ class KmsKeys:
             except (BotoCoreError, ClientError) as error:
                 self._policies[(region, key_arn)] = None, error_of(error)
             except ValueError:
-                self._policies[(region, key_arn)] = None, {"code": "UnparseablePolicy",
-                                                          "message": "the key policy is not valid JSON"}
+                unparseable = {"code": "UnparseablePolicy", "message": "the key policy is not valid JSON"}
+                self._policies[(region, key_arn)] = None, unparseable
         return self._policies[(region, key_arn)]
 
     def warnings(self) -> List[str]:

@@ -730,9 +730,9 @@ def run(module):
 
 
 def _service_owned_warnings(plans):
-    return ["{0} is owned by the AWS service {1!r} (OwningService), so this module never changes it; declared "
-            "changes ({2}) were not made".format(plan.full_name, plan.current.owning_service,
-                                                  ", ".join(plan.changes) or "delete")
+    message = ("{0} is owned by the AWS service {1!r} (OwningService), so this module never changes it; declared "
+               "changes ({2}) were not made")
+    return [message.format(plan.full_name, plan.current.owning_service, ", ".join(plan.changes) or "delete")
             for plan in plans if plan.action == SKIPPED and plan.declared is not None]
 
 

@@ -53,9 +53,8 @@ def test_bulk_create_of_100_names_then_rerun_changes_nothing(playbook, aws_proxy
     assert result["api_calls"] == {"list_secrets": 1, "create_secret": 100}
     assert aws_proxy.counts()["ListSecrets"] == 1
     assert len(names_in_moto(sm, "bulk/")) == 100
-    assert sm.describe_secret(SecretId="bulk/secret-042")["Tags"] == [{"Key": "env", "Value": "bulk"},
-                                                                       {"Key": "envops:managed-by",
-                                                                        "Value": "envops.aws_secrets"}]
+    tags = sm.describe_secret(SecretId="bulk/secret-042")["Tags"]
+    assert tags == [{"Key": "env", "Value": "bulk"}, {"Key": "envops:managed-by", "Value": "envops.aws_secrets"}]
 
     aws_proxy.reset()
     second = playbook(play(args)).assert_ok()

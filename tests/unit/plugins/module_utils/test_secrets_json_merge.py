@@ -24,7 +24,8 @@ def current(**attributes):
     return CurrentSecret(name="db", arn=ARN, **attributes)
 
 
-def merge_plan(make_params, declared_value, stored=STORED, overwrite=False, existing=None, **item):
+def merge_plan(make_params, declared_value, stored=None, overwrite=False, existing=None, **item):
+    stored = STORED if stored is None else stored
     declaration = declare(make_params(json_merge=True, secrets=[dict({"name": "db", "json_value": declared_value,
                                                                       "overwrite": overwrite}, **item)]))
     existing = existing or current()
