@@ -24,6 +24,7 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import error_of
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import CREATED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import FAILED
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SKIPPED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SecretPlan
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import details_needed
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_present
@@ -176,6 +177,9 @@ class _SecretWriter:
         return outcome
 
     def _reconcile(self, plan: SecretPlan, current, generated) -> Outcome:
+        if current.owning_service:
+            # The name turned out to belong to an AWS service's secret: never written.
+            return Outcome(action=SKIPPED, changes=[], arn=current.arn)
         if plan.value_token and current.current_version_id == plan.value_token:
             # Our own create went through and its answer was lost before a retry.
             outcome = Outcome(action=CREATED, changes=list(plan.changes), arn=current.arn,
