@@ -24,6 +24,7 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import error_of
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import CREATED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import FAILED
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SKIPPED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SecretPlan
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import details_needed
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_present
@@ -63,13 +64,17 @@ class Outcome:
 
 
 class _SecretWriter:
-    """Carries out one plan; generated values are registered for masking before they are sent."""
+    """Carries out one plan; generated and merged values are registered for masking before they are sent."""
 
     def __init__(self, calls, register_sensitive: Callable[[set], None]):
         self.calls = calls
         self.register_sensitive = register_sensitive
 
     def _payload(self, plan: SecretPlan, generated):
+        if plan.merged_payload is not None:
+            # Stored keys and declared keys in one text: a form that neither value had on its own.
+            self.register_sensitive(payload_forms(plan.merged_payload))
+            return plan.merged_payload
         if plan.declared.payload is not None:
             return plan.declared.payload
         if generated[0] is None:
@@ -174,6 +179,9 @@ class _SecretWriter:
         return outcome
 
     def _reconcile(self, plan: SecretPlan, current, generated) -> Outcome:
+        if current.owning_service:
+            # The name turned out to belong to an AWS service's secret: never written.
+            return Outcome(action=SKIPPED, changes=[], arn=current.arn)
         if plan.value_token and current.current_version_id == plan.value_token:
             # Our own create went through and its answer was lost before a retry.
             outcome = Outcome(action=CREATED, changes=list(plan.changes), arn=current.arn,
@@ -182,7 +190,7 @@ class _SecretWriter:
             return outcome
         current_value = None
         declared = plan.declared
-        if declared.payload is not None and declared.overwrite and current.has_value:
+        if declared.payload is not None and (declared.overwrite or declared.json_merge) and current.has_value:
             current_value = read_one_value(self.calls, current.arn)
         request = details_needed(declared, current)
         if request:

@@ -14,9 +14,13 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import OWNER_TAG_KEY
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import OWNER_TAG_VALUE
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import PolicyError
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import ReadersOnly
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import bad_reader_arns
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import parse_policy
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import policy_too_large
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import render_policy
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import MAX_VALUE_BYTES
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import SecretPayload
@@ -67,6 +71,9 @@ class DeclaredSecret:
     purge_replicas: bool = True
     force_overwrite_replica: bool = False
     current_version_id: Optional[str] = None
+    readers: Optional[Tuple[str, ...]] = None  # the declared readers, for the cross-account KMS check
+    json_merge: bool = False  # manage only the declared top-level keys of json_value
+    adopt: bool = False  # add the ownership tag to an existing secret that lacks it
 
 
 @dataclass
@@ -155,6 +162,9 @@ def _check_tags(tags: dict, where: str) -> Tuple[dict, List[str]]:
             )
         if key_text.lower().startswith("aws:"):
             problems.append("{0}: tag key {1!r} uses the reserved prefix 'aws:'".format(where, key_text))
+        if key_text == OWNER_TAG_KEY:
+            problems.append("{0}: tag key {1!r} is the collection's ownership tag; it is set on the secrets the module "
+                            "creates, and adopt: true sets it on existing ones".format(where, key_text))
         if len(value_text) > MAX_TAG_VALUE_LENGTH:
             problems.append(
                 "{0}: the value of tag {1!r} is over {2} characters".format(where, key_text, MAX_TAG_VALUE_LENGTH)
@@ -194,7 +204,14 @@ def _policy_of(policy_option, readers, where: str) -> Tuple[object, List[str]]:
                 where, ", ".join(repr(reader) for reader in bad)))
     if problems:
         return None, problems
-    return render_policy(parsed, readers), []
+    if parsed is None and readers is not None:
+        # Only the readers statement is managed; it is merged into the current policy once that is read.
+        return ReadersOnly(tuple(str(reader) for reader in readers)), []
+    rendered = render_policy(parsed, readers)
+    too_large = policy_too_large(rendered)
+    if too_large:
+        return None, ["{0}: {1}".format(where, too_large)]
+    return rendered, []
 
 
 def _rotation_of(rotation: Optional[dict], where: str) -> Tuple[Optional[dict], List[str]]:
@@ -254,6 +271,11 @@ def _item_or_module(item: dict, params: dict, option: str):
     return item[option] if item.get(option) is not None else params.get(option)
 
 
+def _declared_readers(item: dict, params: dict) -> Optional[Tuple[str, ...]]:
+    readers = _item_or_module(item, params, "readers")
+    return None if readers is None else tuple(str(reader) for reader in readers)
+
+
 def _payload_of(item: dict, where: str) -> Tuple[Optional[SecretPayload], List[str]]:
     """The stored form of the item's value option; messages never quote the value."""
     try:
@@ -297,6 +319,12 @@ def declare(params: dict) -> Declaration:
     problems += _check_recovery_window(params["recovery_window"], "recovery_window")
     if params.get("prune") and not prefix:
         problems.append("prune needs a prefix: without one it would consider every secret in the account")
+    elif params.get("prune") and not prefix.endswith("/"):
+        problems.append(
+            "prune needs a prefix that ends in '/': ListSecrets matches names as text, so prefix {0!r} would also "
+            "take in the secrets of other paths, such as {1!r}. Write prefix: {2!r} to prune only the secrets under "
+            "that path".format(prefix, prefix + "-other/db", prefix + "/")
+        )
     module_tags = None
     if params.get("tags") is not None:
         module_tags, tag_problems = _check_tags(params["tags"], "tags")
@@ -359,10 +387,12 @@ def declare(params: dict) -> Declaration:
             item_tags, tag_problems = _check_tags(item["tags"], where)
             item_problems += tag_problems
             tags = dict(module_tags or {}, **item_tags)
-            if len(tags) > MAX_TAGS:
-                item_problems.append(
-                    "{0}: {1} tags once merged, over the limit of {2}".format(where, len(tags), MAX_TAGS)
-                )
+        if tags is not None and len(tags) + 1 > MAX_TAGS:
+            # The ownership tag joins the declared ones on every secret the module creates or adopts.
+            item_problems.append(
+                "{0}: {1} tags once merged, plus the ownership tag {2}={3}, over the limit of {4}".format(
+                    where, len(tags), OWNER_TAG_KEY, OWNER_TAG_VALUE, MAX_TAGS)
+            )
 
         policy = module_policy
         if item.get("resource_policy") is not None or item.get("readers") is not None:
@@ -383,6 +413,13 @@ def declare(params: dict) -> Declaration:
                 "{0}: current_version_id picks an existing version; it cannot go with {1}".format(
                     where, ", ".join(given_value_options))
             )
+
+        json_merge = bool(_item_or_module(item, params, "json_merge"))
+        if item.get("json_merge") and item.get("json_value") is None:
+            item_problems.append("{0}: json_merge manages the keys of json_value, which is not given".format(where))
+        json_merge = json_merge and payload is not None and payload.kind == "json"
+        if json_merge and not isinstance(payload.parsed_json, dict):
+            item_problems.append("{0}: json_merge needs json_value to be a JSON object".format(where))
 
         generate = item.get("generate")
         if generate is not None:
@@ -414,6 +451,9 @@ def declare(params: dict) -> Declaration:
                 purge_replicas=_item_or_module(item, params, "purge_replicas"),
                 force_overwrite_replica=_item_or_module(item, params, "force_overwrite_replica"),
                 current_version_id=current_version_id,
+                readers=_declared_readers(item, params),
+                json_merge=json_merge,
+                adopt=bool(_item_or_module(item, params, "adopt")),
             )
         )
 

@@ -20,20 +20,41 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import Declaration
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import DeclaredSecret
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import MAX_TAGS
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_kms import same_key_text
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import OWNED
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import OWNER_TAG_KEY
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import OWNER_TAG_VALUE
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import SERVICE
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import UNOWNED
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import is_owned
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import owning_service
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import ownership_of
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import REMOVE_POLICY
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import ReadersOnly
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import merge_readers
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import policy_text
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import policy_too_large
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import policies_differ
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentSecret
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import DetailRequest
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentValue
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import MAX_VALUE_BYTES
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import SecretPayload
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import VALUE_NONE
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import VALUE_SET
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import VALUE_WILL_CHANGE
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import VALUE_WILL_GENERATE
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import dump_json
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import json_payload
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import payload_size
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import request_token
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 DELETED, RESTORED, ABSENT, FAILED = "deleted", "restored", "absent", "failed"
-ACTIONS = (CREATED, UPDATED, UNCHANGED, DELETED, RESTORED, ABSENT, FAILED)
+# Left alone because of ownership: an undeclared secret prune may not delete, or a service's secret.
+SKIPPED = "skipped"
+ACTIONS = (CREATED, UPDATED, UNCHANGED, DELETED, RESTORED, ABSENT, FAILED, SKIPPED)
 CHANGING_ACTIONS = (CREATED, UPDATED, DELETED, RESTORED)
 
 DEFAULT_KMS_ALIAS = "alias/aws/secretsmanager"
@@ -68,6 +89,9 @@ class SecretPlan:
     error: Optional[dict] = None
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
+    # json_merge: the stored object with the declared keys merged in; written instead of the declared payload.
+    merged_payload: Optional[SecretPayload] = field(default=None, repr=False)
+    ownership: Optional[str] = None  # owned, unowned or service once the plan is applied; None when absent
 
     @property
     def arn(self) -> Optional[str]:
@@ -94,18 +118,16 @@ class SecretPlan:
         return bool(self.current and self.current.rotation_enabled)
 
 
-def _kms_key_tail(key: str) -> str:
-    """"key/<id>" or "alias/<name>" from any form: ARN, alias name or bare key id."""
-    if key.startswith("arn:"):
-        key = key.split(":", 5)[-1]
-    if key.startswith(("key/", "alias/")):
-        return key
-    return "key/" + key
-
-
 def same_kms_key(current: Optional[str], declared: str) -> bool:
-    """Whether the declared key is the one in use; no key in use means the AWS managed default."""
-    return _kms_key_tail(current or DEFAULT_KMS_ALIAS) == _kms_key_tail(declared)
+    """Whether the declared key is the one in use, as text; no key in use means the AWS managed default."""
+    return same_key_text(current, declared)
+
+
+def _keys_match(kms_keys, region: Optional[str], current: Optional[str], declared: str):
+    """(same key?, error): by key ARN where DescribeKey resolved both, else as text."""
+    if kms_keys is None:
+        return same_kms_key(current, declared), None
+    return kms_keys.same_key(region, current, declared)
 
 
 def _state_label(current: Optional[CurrentSecret]) -> str:
@@ -188,18 +210,43 @@ def details_needed(declared: Optional[DeclaredSecret], current: Optional[Current
     )
 
 
-def _plan_access(plan: SecretPlan, declared: DeclaredSecret, current: Optional[CurrentSecret]) -> None:
+def _readers_merged(plan: SecretPlan, declared: DeclaredSecret, current: Optional[CurrentSecret]):
+    """The policy to hold when only `readers` is managed: the current one with the readers statement."""
+    current_policy = current.policy if current else None
+    if current is not None and not current.policy_read:
+        plan.error = {"code": "PolicyNotRead",
+                      "message": "readers are merged into the current resource policy, which cannot be read while "
+                                 "the secret is scheduled for deletion; restore it first, then manage readers"}
+        return None
+    if isinstance(current_policy, dict) and "unparseable" in current_policy:
+        plan.error = {"code": "PolicyNotParsed",
+                      "message": "the current resource policy is not valid JSON, so readers cannot be merged into it"}
+        return None
+    return merge_readers(current_policy, declared.policy)
+
+
+def _plan_access(plan: SecretPlan, declared: DeclaredSecret, current: Optional[CurrentSecret],
+                 kms_keys=None) -> None:
     """Policy, replicas, rotation and version stage: what differs goes in the plan, in this order."""
-    if declared.policy is not None:
-        desired = None if declared.policy == REMOVE_POLICY else declared.policy
+    declared_policy = declared.policy
+    if isinstance(declared_policy, ReadersOnly):
+        declared_policy = _readers_merged(plan, declared, current)
+        if plan.error:
+            return
+        too_large = policy_too_large(declared_policy)
+        if too_large:
+            plan.error = {"code": "PolicyTooLarge", "message": too_large + " once the readers are merged in"}
+            return
+    if declared_policy is not None:
+        desired = None if declared_policy == REMOVE_POLICY else declared_policy
         plan.after["resource_policy"] = desired
         current_policy = current.policy if current else None
         unknown = current is not None and not current.policy_read  # a deleted secret's policy cannot be read
-        if unknown or policies_differ(current_policy, declared.policy):
+        if unknown or policies_differ(current_policy, declared_policy):
             if desired is None:
                 plan.delete_policy = current is not None
             else:
-                plan.put_policy = {"ResourcePolicy": json.dumps(desired, sort_keys=True),
+                plan.put_policy = {"ResourcePolicy": policy_text(desired),
                                    "BlockPublicPolicy": declared.block_public_policy}
             if plan.put_policy or plan.delete_policy:
                 plan.changes.append("resource_policy")
@@ -209,7 +256,14 @@ def _plan_access(plan: SecretPlan, declared: DeclaredSecret, current: Optional[C
         declared_regions = dict(declared.replicas)
         for region, kms_key_id in declared.replicas:
             existing = current_replicas.get(region)
-            if existing is not None and (kms_key_id is None or same_kms_key(existing["kms_key_id"], kms_key_id)):
+            if existing is not None and kms_key_id is not None:
+                same, key_error = _keys_match(kms_keys, region, existing["kms_key_id"], kms_key_id)
+                if key_error:
+                    plan.error = key_error
+                    return
+                if same:
+                    continue
+            elif existing is not None:
                 continue
             if existing is not None:
                 plan.replicas_to_remove.append(region)  # a replica is re-keyed by replacing it
@@ -266,11 +320,12 @@ def _plan_create(declared: DeclaredSecret) -> SecretPlan:
         create["Description"] = declared.description
         changes.append("description")
         after["description"] = declared.description
+    # Every secret the module creates carries the ownership tag, so a later prune may delete it.
+    create["Tags"] = ansible_dict_to_boto3_tag_list(dict(declared.tags or {}, **{OWNER_TAG_KEY: OWNER_TAG_VALUE}))
     if declared.tags is not None:
         if declared.tags:
-            create["Tags"] = ansible_dict_to_boto3_tag_list(declared.tags)
             changes.append("tags")
-        after["tags"] = dict(declared.tags)
+        after["tags"] = dict(declared.tags, **{OWNER_TAG_KEY: OWNER_TAG_VALUE})
     if declared.kms_key_id is not None:
         create["KmsKeyId"] = declared.kms_key_id
         changes.append("kms_key_id")
@@ -286,6 +341,7 @@ def _plan_create(declared: DeclaredSecret) -> SecretPlan:
         value_token=request_token(declared.full_name, "create", None, ()) if writes_value else None,
         before={"state": "absent"},
         after=after,
+        ownership=OWNED,
     )
     _plan_access(plan, declared, None)
     if plan.error:
@@ -296,7 +352,8 @@ def _plan_create(declared: DeclaredSecret) -> SecretPlan:
 def _failed(plan: SecretPlan) -> SecretPlan:
     """A plan that cannot be carried out: nothing of it runs, and its diff shows no change."""
     failed = SecretPlan(full_name=plan.full_name, label=plan.label, action=FAILED, declared=plan.declared,
-                        current=plan.current, error=plan.error, before=plan.before, after=dict(plan.before))
+                        current=plan.current, error=plan.error, before=plan.before, after=dict(plan.before),
+                        ownership=ownership_of(plan.current))
     return failed
 
 
@@ -322,8 +379,90 @@ def _value_decision(declared: DeclaredSecret, current: CurrentSecret, current_va
     return True, VALUE_WILL_CHANGE, None
 
 
+def _same_json(stored: object, declared: object) -> bool:
+    """Type-strict: true is not 1, and 1 is not 1.0."""
+    return dump_json(stored) == dump_json(declared)
+
+
+def _merge_decision(declared: DeclaredSecret, current: CurrentSecret, current_value: Optional[CurrentValue]):
+    """(merged payload or None, keys added, keys replaced, error) for json_merge on a secret that has a value.
+
+    Only the declared top-level keys are managed: stored keys that are not declared are kept as they are.
+    Messages name keys and kinds, never a value.
+    """
+    if current.scheduled_for_deletion:
+        return None, [], [], {"code": "JsonMergeNeedsValue",
+                              "message": "json_merge needs the stored value, which cannot be read while the secret is "
+                                         "scheduled for deletion; restore it first (a run without json_merge)"}
+    if current_value is None:
+        return None, [], [], {"code": "NotRead", "message": "the current value was not read"}
+    if current_value.error_code:
+        return None, [], [], {"code": current_value.error_code, "message": current_value.error_message}
+    stored = None
+    if current_value.string is not None:
+        try:
+            stored = json.loads(current_value.string)
+        except ValueError:
+            stored = None
+    if not isinstance(stored, dict):
+        kind = "binary" if current_value.string is None else (
+            "not JSON" if stored is None else "a JSON {0}".format(type(stored).__name__))
+        return None, [], [], {"code": "NotJsonObject",
+                              "message": "json_merge needs the stored value to be a JSON object, and it is "
+                                         "{0}; give value or json_value without json_merge to replace it".format(kind)}
+    merged, added, replaced = dict(stored), [], []
+    for key, value in declared.payload.parsed_json.items():
+        if key not in stored:
+            merged[key] = value
+            added.append(key)
+        elif declared.overwrite and not _same_json(stored[key], value):
+            merged[key] = value
+            replaced.append(key)
+    if not added and not replaced:
+        return None, [], [], None
+    payload = json_payload(merged)
+    size = payload_size(payload)
+    if size > MAX_VALUE_BYTES:
+        return None, [], [], {"code": "ValueTooLarge", "message": "the merged value is {0} bytes, over the limit of "
+                                                                  "{1}".format(size, MAX_VALUE_BYTES)}
+    return payload, sorted(added), sorted(replaced), None
+
+
+def _plan_tags(plan: SecretPlan, declared: DeclaredSecret, current: CurrentSecret) -> None:
+    """Declared tags, merged with the ownership tag: purge_tags never removes it, adopt adds it."""
+    adopting = declared.adopt and not is_owned(current)
+    if declared.tags is None and not adopting:
+        return
+    if declared.tags is not None:
+        desired, purge = dict(declared.tags), declared.purge_tags
+    else:
+        desired, purge = {}, False
+    if OWNER_TAG_KEY in current.tags:
+        desired[OWNER_TAG_KEY] = current.tags[OWNER_TAG_KEY]
+    if adopting:
+        desired[OWNER_TAG_KEY] = OWNER_TAG_VALUE
+    plan.tags_to_set, plan.tags_to_remove = compare_aws_tags(current.tags, desired, purge)
+    after_tags = dict(current.tags)
+    for key in plan.tags_to_remove:
+        after_tags.pop(key, None)
+    after_tags.update(plan.tags_to_set)
+    if len(after_tags) > MAX_TAGS:
+        plan.error = {"code": "TooManyTags", "message": "{0} tags once merged with the current ones, over the limit "
+                                                        "of {1}".format(len(after_tags), MAX_TAGS)}
+        return
+    if declared.tags is not None:
+        plan.after["tags"] = after_tags
+        if set(plan.tags_to_set) - {OWNER_TAG_KEY} or plan.tags_to_remove:
+            plan.changes.append("tags")
+    if adopting:
+        plan.before["ownership"], plan.after["ownership"] = UNOWNED, OWNED
+        plan.changes.append("ownership")
+        plan.ownership = OWNED
+
+
 def plan_present(
-    declared: DeclaredSecret, current: Optional[CurrentSecret], current_value: Optional[CurrentValue] = None
+    declared: DeclaredSecret, current: Optional[CurrentSecret], current_value: Optional[CurrentValue] = None,
+    kms_keys=None,
 ) -> SecretPlan:
     """Bring one secret to its declared attributes; attributes left unset are not touched."""
     if current is None:
@@ -348,7 +487,16 @@ def plan_present(
             return plan
         plan.restore = True
 
-    write_value, value_marker, value_error = _value_decision(declared, current, current_value)
+    plan.ownership = ownership_of(current)
+    if declared.json_merge and declared.payload is not None and current.has_value:
+        plan.merged_payload, keys_added, keys_replaced, value_error = _merge_decision(declared, current, current_value)
+        write_value = plan.merged_payload is not None
+        value_marker = VALUE_WILL_CHANGE if write_value else VALUE_SET
+        if write_value:
+            # Key names only: the diff says which keys change, never what they hold.
+            plan.after["json_keys"] = {"added": keys_added, "replaced": keys_replaced}
+    else:
+        write_value, value_marker, value_error = _value_decision(declared, current, current_value)
     if declared.payload is not None or declared.generate is not None:
         plan.after["value"] = value_marker
     if value_error:
@@ -367,23 +515,22 @@ def plan_present(
         if declared.description != (current.description or ""):
             update["Description"] = declared.description
             plan.changes.append("description")
-    if declared.tags is not None:
-        plan.tags_to_set, plan.tags_to_remove = compare_aws_tags(current.tags, declared.tags, declared.purge_tags)
-        plan.after["tags"] = dict(current.tags)
-        for key in plan.tags_to_remove:
-            plan.after["tags"].pop(key, None)
-        plan.after["tags"].update(plan.tags_to_set)
-        if plan.tags_to_set or plan.tags_to_remove:
-            plan.changes.append("tags")
+    _plan_tags(plan, declared, current)
+    if plan.error:
+        return _failed(plan)
     if declared.kms_key_id is not None:
         plan.after["kms_key_id"] = declared.kms_key_id
-        if not same_kms_key(current.kms_key_id, declared.kms_key_id):
+        same_key, key_error = _keys_match(kms_keys, None, current.kms_key_id, declared.kms_key_id)
+        if key_error:
+            plan.error = key_error
+            return _failed(plan)
+        if not same_key:
             update["KmsKeyId"] = declared.kms_key_id
             plan.changes.append("kms_key_id")
         else:
             plan.after["kms_key_id"] = plan.before["kms_key_id"]
     plan.update = update or None
-    _plan_access(plan, declared, current)
+    _plan_access(plan, declared, current, kms_keys)
     if plan.error:
         return _failed(plan)
 
@@ -427,8 +574,10 @@ def prune_candidates(declaration: Declaration, current_by_name: Dict[str, Curren
     if not declaration.prune:
         return []
     declared_names = {declared.full_name for declared in declaration.secrets}
+    # A prefix ends in "/" whenever prune is on, so a name that starts with it is under that path.
     return [name for name in sorted(current_by_name)
-            if name not in declared_names and not current_by_name[name].scheduled_for_deletion]
+            if name not in declared_names and name.startswith(declaration.prefix)
+            and not current_by_name[name].scheduled_for_deletion]
 
 
 def plan_all(
@@ -436,8 +585,13 @@ def plan_all(
     current_by_name: Dict[str, CurrentSecret],
     values_by_arn: Optional[Dict[str, CurrentValue]] = None,
     read_errors_by_name: Optional[Dict[str, dict]] = None,
+    kms_keys=None,
 ) -> List[SecretPlan]:
-    """Plans in input order, then prunes in name order. A secret whose reads failed is planned as failed."""
+    """Plans in input order, then prunes in name order. A secret whose reads failed is planned as failed.
+
+    kms_keys (a _secrets_kms.KmsKeys that has resolved kms_references) compares keys by ARN; without it,
+    keys are compared as text.
+    """
     values_by_arn = values_by_arn or {}
     read_errors_by_name = read_errors_by_name or {}
     plans = []
@@ -450,13 +604,38 @@ def plan_all(
             plans.append(plan_absent(declared.full_name, declared.label, declared.recovery_window, current, declared))
         else:
             current_value = values_by_arn.get(current.arn) if current else None
-            plans.append(plan_present(declared, current, current_value))
+            plans.append(plan_present(declared, current, current_value, kms_keys))
+        if current is not None and owning_service(current):
+            plans[-1] = _left_to_service(plans[-1])
     for name in prune_candidates(declaration, current_by_name):
-        if name in read_errors_by_name:
-            plans.append(_read_failure(name, "pruned", None, current_by_name[name], read_errors_by_name[name]))
+        current = current_by_name[name]
+        if not prunable(current):
+            # Not this collection's to delete: reported, and left alone.
+            plans.append(SecretPlan(full_name=name, label="pruned", action=SKIPPED, current=current,
+                                    ownership=ownership_of(current)))
+        elif name in read_errors_by_name:
+            plans.append(_read_failure(name, "pruned", None, current, read_errors_by_name[name]))
         else:
-            plans.append(plan_absent(name, "pruned", declaration.prune_recovery_window, current_by_name[name]))
+            plans.append(plan_absent(name, "pruned", declaration.prune_recovery_window, current))
+    for plan in plans:
+        if plan.ownership is None:
+            plan.ownership = ownership_of(plan.current)
     return plans
+
+
+def prunable(current: CurrentSecret) -> bool:
+    """Prune deletes only undeclared secrets that carry the ownership tag and that no AWS service owns."""
+    return is_owned(current) and not owning_service(current)
+
+
+def _left_to_service(plan: SecretPlan) -> SecretPlan:
+    """A declared secret that an AWS service owns is never written: what would change is listed, not done."""
+    if plan.action != FAILED and not plan.has_writes:
+        plan.ownership = SERVICE
+        return plan
+    return SecretPlan(full_name=plan.full_name, label=plan.label, action=SKIPPED, declared=plan.declared,
+                      current=plan.current, changes=list(plan.changes), before=plan.before, after=dict(plan.before),
+                      ownership=SERVICE)
 
 
 def detail_requests(declaration: Declaration, current_by_name: Dict[str, CurrentSecret]):
@@ -464,10 +643,14 @@ def detail_requests(declaration: Declaration, current_by_name: Dict[str, Current
     requests = {}
     for declared in declaration.secrets:
         current = current_by_name.get(declared.full_name)
+        if owning_service(current):
+            continue
         request = details_needed(declared, current)
         if request:
             requests[declared.full_name] = (current, request)
     for name in prune_candidates(declaration, current_by_name):
+        if not prunable(current_by_name[name]):
+            continue
         request = details_needed(None, current_by_name[name])
         if request:
             requests[name] = (current_by_name[name], request)
@@ -475,15 +658,17 @@ def detail_requests(declaration: Declaration, current_by_name: Dict[str, Current
 
 
 def values_to_read(declaration: Declaration, current_by_name: Dict[str, CurrentSecret]) -> List[str]:
-    """ARNs whose value a comparison needs: declared values with overwrite on existing, readable secrets."""
+    """ARNs whose value a comparison needs: declared values with overwrite (or json_merge, which merges into
+    the stored object) on existing, readable secrets."""
     arns = []
     for declared in declaration.secrets:
         current = current_by_name.get(declared.full_name)
         if (
             declared.state == "present"
             and declared.payload is not None
-            and declared.overwrite
+            and (declared.overwrite or declared.json_merge)
             and current is not None
+            and not owning_service(current)
             and current.has_value
             and not current.scheduled_for_deletion
         ):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import List, Optional, Sequence
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 
@@ -21,6 +22,8 @@ REMOVE_POLICY = "remove"
 READERS_SID = "EnvopsAwsSecretsReaders"
 READER_ACTIONS = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
 POLICY_VERSION = "2012-10-17"
+# Secrets Manager's limit on a resource policy, in characters of the JSON text sent.
+MAX_POLICY_CHARACTERS = 20480
 
 # Roles, users (with paths) and accounts, as ARNs; a bare 12-digit account id is an account too.
 READER_ARN_PATTERN = re.compile(
@@ -108,3 +111,33 @@ def load_current_policy(text: Optional[str]) -> Optional[dict]:
     except ValueError:
         return {"unparseable": text}
     return policy or None
+
+
+@dataclass(frozen=True)
+class ReadersOnly:
+    """`readers` without `resource_policy`: only the readers statement is managed, in the current policy."""
+
+    readers: Tuple[str, ...]
+
+
+def policy_text(policy: dict) -> str:
+    """The JSON text PutResourcePolicy is sent, which is what its size limit counts."""
+    return json.dumps(policy, sort_keys=True)
+
+
+def policy_too_large(policy) -> Optional[str]:
+    """A message when the policy's text is over Secrets Manager's limit, else None."""
+    if not isinstance(policy, dict):
+        return None
+    length = len(policy_text(policy))
+    if length <= MAX_POLICY_CHARACTERS:
+        return None
+    return "the resource policy is {0} characters, over the limit of {1}".format(length, MAX_POLICY_CHARACTERS)
+
+
+def merge_readers(current_policy: Optional[dict], readers_only: ReadersOnly):
+    """The current policy with only the readers statement replaced (or removed, for no readers).
+
+    Statements set outside this task are kept as they are. REMOVE_POLICY when nothing is left.
+    """
+    return render_policy(current_policy, readers_only.readers)

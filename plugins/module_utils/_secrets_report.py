@@ -20,6 +20,7 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan i
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import CHANGING_ACTIONS
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import DELETED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import FAILED
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SKIPPED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SecretPlan
 
 MAX_FAILED_NAMED = 50
@@ -67,6 +68,7 @@ def _entry(plan: SecretPlan, outcome: Optional[Outcome]) -> dict:
     entry["rotation_enabled"] = plan.rotation_enabled
     entry["replicas"] = _replicas_of(plan, outcome)
     entry["policy_managed"] = plan.policy_managed
+    entry["ownership"] = plan.ownership
     if outcome.version_id:
         entry["version_id"] = outcome.version_id
     if outcome.error:
@@ -87,8 +89,10 @@ def build_result(plans: List[SecretPlan], outcomes: Dict[int, Outcome], with_dif
         "summary": summary,
         "arns": {
             entry["name"]: entry["arn"]
-            for entry in entries
+            for plan, entry in zip(plans, entries)
+            # An undeclared secret that prune left alone is not this task's to wire.
             if entry["arn"] and entry["action"] not in (DELETED, ABSENT)
+            and not (entry["action"] == SKIPPED and plan.declared is None)
         },
     }
     wired = [(env_var_name(name[len(prefix):] if name.startswith(prefix) else name), arn)

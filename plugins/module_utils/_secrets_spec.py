@@ -65,6 +65,8 @@ SECRET_ITEM_OPTIONS = dict(
     purge_replicas=dict(type="bool"),
     force_overwrite_replica=dict(type="bool"),
     current_version_id=dict(type="str"),
+    json_merge=dict(type="bool"),
+    adopt=dict(type="bool"),
     **copy.deepcopy(SHARED_ACCESS_OPTIONS),
 )
 
@@ -108,5 +110,7 @@ def set_module_argument_spec() -> dict:
         block_public_policy=dict(type="bool", default=True),
         purge_replicas=dict(type="bool", default=True),
         force_overwrite_replica=dict(type="bool", default=False),
+        json_merge=dict(type="bool", default=False),
+        adopt=dict(type="bool", default=False),
         **copy.deepcopy(SHARED_ACCESS_OPTIONS),
     )

@@ -57,6 +57,8 @@ class CurrentSecret:
     policy_read: bool = False
     # Versions ListSecretVersionIds found beyond the labelled ones, when a rollback needed to look.
     all_version_ids: Optional[Tuple[str, ...]] = None
+    # The AWS service that owns the secret (rds, for example); such a secret is never changed.
+    owning_service: Optional[str] = None
 
     @property
     def has_value(self) -> bool:
@@ -97,6 +99,7 @@ def current_secret_from_api(entry: dict) -> CurrentSecret:
         created_date=entry.get("CreatedDate"),
         primary_region=entry.get("PrimaryRegion"),
         replicas=replicas_from_api(entry["ReplicationStatus"]) if "ReplicationStatus" in entry else None,
+        owning_service=entry.get("OwningService") or None,
     )
 
 

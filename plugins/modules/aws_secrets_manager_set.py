@@ -12,7 +12,8 @@ version_added: 0.1.0
 description:
   - Creates, updates, tags, encrypts, deletes and restores a whole list of secrets in one task.
   - Reads are batched. Metadata comes from C(ListSecrets) with name-prefix filters, 100 secrets a page.
-    Values come from C(BatchGetSecretValue), 20 secrets a call, and are read only when O(overwrite=true) needs a comparison.
+    Values come from C(BatchGetSecretValue), 20 secrets a call, and are read only when O(overwrite=true) needs a comparison
+    or O(json_merge) needs the stored object.
   - Writes run in a bounded pool of threads (O(concurrency)). Every request first takes a token from a rate limiter
     that the threads share, one bucket per API class at 92% of AWS's per-region quota (50 a second for
     C(CreateSecret), for example), so a bulk run is paced by the quota instead of being throttled by it.
@@ -60,6 +61,12 @@ options:
       kms_key_id:
         description: KMS key ID, ARN, alias name or alias ARN. Overrides O(kms_key_id).
         type: str
+      json_merge:
+        description: Overrides O(json_merge) for this secret. V(true) needs O(secrets[].json_value).
+        type: bool
+      adopt:
+        description: Overrides O(adopt) for this secret.
+        type: bool
       value:
         description:
           - The value as a string.
@@ -208,18 +215,31 @@ options:
     description: Default description for every secret. Unset means an existing description is left alone.
     type: str
   tags:
-    description: Default tags for every secret. Unset means existing tags are left alone.
+    description:
+      - Default tags for every secret. Unset means existing tags are left alone.
+      - The key C(envops:managed-by) is the ownership tag (see O(prune)) and cannot be declared.
+      - A secret can hold at most 50 tags, the ownership tag included. More than 49 declared tags are refused before
+        any call. With O(purge_tags=false), a secret whose current tags and declared tags add up to more than 50 fails
+        with the code C(TooManyTags) before any write to it.
     type: dict
   purge_tags:
     description:
       - Remove tags that are not declared.
       - Applies only to secrets whose tags are given, through O(tags) or O(secrets[].tags).
+      - The ownership tag C(envops:managed-by) is never removed.
     type: bool
     default: true
   kms_key_id:
     description:
       - Default KMS key for every secret. Unset means the key in use is left alone.
       - A new secret without a key uses the AWS managed key C(alias/aws/secretsmanager).
+      - Keys are compared by key ARN, so an alias, an alias ARN, a key ID and a key ARN of the same key are one key,
+        for replicas too. Where the text differs, each distinct reference is resolved once per run with
+        C(kms:DescribeKey), a read that check mode makes too. C(alias/aws/secretsmanager) counts as no customer
+        managed key.
+      - A declared key that DescribeKey does not find fails that secret with the code C(KmsKeyNotFound).
+      - Where DescribeKey is denied, keys are compared as text (C(alias/x) and C(key/<id>) differ), with one warning
+        naming the references.
     type: str
   generate:
     description:
@@ -253,7 +273,39 @@ options:
   prune:
     description:
       - Delete secrets under O(prefix) that are not declared, with O(recovery_window).
-      - Refused without O(prefix). Names are matched case-sensitively.
+      - Refused without O(prefix), and with a prefix that does not end in C(/). C(ListSecrets) matches names as text,
+        so C(staging/pay) would also take in C(staging/payments/...). Names are matched case-sensitively.
+      - Only secrets that carry the ownership tag C(envops:managed-by=envops.aws_secrets) are deleted. The module sets
+        it on every secret it creates, and O(adopt) sets it on existing declared ones. Other undeclared secrets under
+        the prefix, made by hand, by Terraform or by another tool, are reported with the action C(skipped) and
+        RV(secrets[].ownership=unowned), and left alone.
+      - A secret that an AWS service owns (C(OwningService), for example RDS's managed master passwords) is never
+        modified, tagged or pruned. It is reported as C(skipped) with RV(secrets[].ownership=service).
+    type: bool
+    default: false
+  adopt:
+    description:
+      - Add the ownership tag C(envops:managed-by=envops.aws_secrets) to declared secrets that exist without it
+        (change C(ownership)), so that a later O(prune) may delete them once they are no longer declared.
+      - Declared secrets are managed with or without the tag; only prune looks at it.
+      - This is how secrets made before this collection tagged its own, or by another tool, become owned.
+    type: bool
+    default: false
+  json_merge:
+    description:
+      - For secrets with O(secrets[].json_value), manage only the declared top-level keys of the stored JSON object,
+        for every such secret. An item's own O(secrets[].json_merge) overrides it.
+      - Stored keys that are not declared are kept as they are, so a key another writer owns (a rotation Lambda's
+        C(password), for example) survives.
+      - With O(overwrite=false), only declared keys missing from the stored object are added. With O(overwrite=true),
+        declared keys whose values differ are replaced too. Values are compared as typed JSON (V(true) is not V(1),
+        V(1) is not V(1.0)).
+      - The stored value is read with C(BatchGetSecretValue) even when O(overwrite=false). A stored value that is not
+        a JSON object fails that secret with the code C(NotJsonObject). A secret scheduled for deletion cannot be
+        merged (code C(JsonMergeNeedsValue)).
+      - The diff names the keys that change (C(json_keys.added), C(json_keys.replaced)), never their values.
+      - The merge is read-then-write. A key written by someone else between this task's read and its write is lost,
+        so do not run it while the other writer (the rotation) runs.
     type: bool
     default: false
   concurrency:
@@ -273,6 +325,7 @@ options:
         overrides it.
       - It is compared with the current policy as parsed, normalised JSON. Statement order, a string versus a
         one-element list, and an account ID versus its root ARN never count as a change.
+      - A policy over 20,480 characters (Secrets Manager's limit) is refused before any call.
       - Unset (or V(null)) leaves any existing policy alone. Ansible cannot tell V(null) from an option left
         out, so give V({}) or an empty string to remove the policy.
       - Before a changed policy is written, C(ValidateResourcePolicy) checks it, in check mode too.
@@ -285,9 +338,20 @@ options:
       - They are rendered as one least-privilege statement (Sid C(EnvopsAwsSecretsReaders)). It allows
         C(secretsmanager:GetSecretValue) and C(secretsmanager:DescribeSecret) on that secret to exactly these
         principals.
-      - The statement is added to O(resource_policy)'s statements, or makes up the whole policy without one.
-        An empty list removes the statement.
+      - Only that statement is managed. With O(resource_policy) it is added to that policy's statements. Without
+        it, it is merged into the secret's current policy (read with C(GetResourcePolicy)), and statements set
+        outside this task are kept. An empty list removes only that statement (and the policy, when nothing else is
+        left). The diff shows the merged policy.
       - Malformed ARNs are refused before any AWS call.
+      - A principal of another account cannot decrypt a secret encrypted with the AWS managed key. Such a secret
+        (its declared key, or its current one when none is declared) fails with the code
+        C(CrossAccountReadersNeedCustomerKey) before any write to it; the message names the principals.
+      - With a customer managed key, its key policy is read once per key (C(kms:GetKeyPolicy)). A warning names each
+        reader account the key policy does not let use C(kms:Decrypt), through Secrets Manager where the policy has a
+        C(kms:ViaService) condition. It is a check of Allow statements, not a full IAM evaluation. A key policy that
+        cannot be read gives a warning, not a failure.
+      - The account of the secrets comes from the listing, or from C(sts:GetCallerIdentity) when no declared secret
+        exists yet.
     type: list
     elements: str
   block_public_policy:
@@ -333,7 +397,14 @@ notes:
   - "Permissions: C(secretsmanager:ListSecrets), plus C(secretsmanager:BatchGetSecretValue) and
     C(secretsmanager:GetSecretValue) when O(overwrite=true). For changes: C(CreateSecret), C(UpdateSecret),
     C(PutSecretValue), C(TagResource), C(UntagResource), C(DeleteSecret), C(RestoreSecret), C(DescribeSecret)
-    and C(GetRandomPassword). Add C(kms:GenerateDataKey) and C(kms:Decrypt) for customer managed keys."
+    and C(GetRandomPassword). Add C(kms:GenerateDataKey) and C(kms:Decrypt) for customer managed keys,
+    C(kms:DescribeKey) to compare keys named in different forms, and C(kms:GetKeyPolicy) and
+    C(sts:GetCallerIdentity) for O(readers) in other accounts."
+  - "Ownership: every secret the module creates carries the tag C(envops:managed-by=envops.aws_secrets). The key is
+    namespaced so that it never clashes with another tool's C(managed-by) tag. O(prune) deletes only undeclared
+    secrets that carry it. Secrets that existed before (made by hand, by Terraform, or by a release of this
+    collection without the tag) are managed as before while they are declared; give O(adopt=true) once to tag them,
+    after which prune may delete them when they are no longer declared."
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -393,6 +464,30 @@ EXAMPLES = r"""
     prune: true
     recovery_window: 7
 
+- name: Share a JSON secret with a rotation Lambda, which owns the password key
+  envops.aws_secrets.aws_secrets_manager_set:
+    prefix: staging/payments/
+    overwrite: true
+    secrets:
+      - name: db
+        json_merge: true
+        json_value:
+          engine: postgres
+          host: "{{ db_endpoint }}"
+          port: 5432
+          dbname: payments
+          username: payments_app
+        rotation:
+          lambda_arn: "{{ rotation_lambda_arn }}"
+          automatically_after_days: 30
+          rotate_immediately: true
+
+- name: Tag secrets made before (or by hand) as owned, so that prune may delete them later
+  envops.aws_secrets.aws_secrets_manager_set:
+    prefix: staging/payments/
+    names: [db-password, stripe-api-key]
+    adopt: true
+
 - name: Point every module of the collection at one endpoint and region
   module_defaults:
     group/envops.aws_secrets.aws:
@@ -430,7 +525,15 @@ secrets:
       description: What was done (or, in check mode, would be done).
       type: str
       sample: created
-      choices: [created, updated, unchanged, deleted, restored, absent, failed]
+      choices: [created, updated, unchanged, deleted, restored, absent, failed, skipped]
+    ownership:
+      description:
+        - V(owned) for a secret that carries the ownership tag (or gets it in this run), V(unowned) for one without
+          it, V(service) for one an AWS service owns (C(OwningService)), V(null) for one that does not exist.
+        - An entry with the action C(skipped) was left alone because of its ownership. A C(skipped) entry of a secret
+          that is not declared is one O(prune) did not delete; such entries are not in RV(arns).
+      type: str
+      choices: [owned, unowned, service]
     changed:
       description: Whether this secret changed.
       type: bool
@@ -464,7 +567,7 @@ summary:
   returned: always
   type: dict
   sample: {"created": 3, "updated": 0, "unchanged": 97, "deleted": 0, "restored": 0, "absent": 0, "failed": 0,
-           "total": 100}
+           "skipped": 0, "total": 100}
 arns:
   description: Full name to ARN of every secret that exists (or, in check mode, already exists).
   returned: always
@@ -497,6 +600,8 @@ diff:
     - With C(--diff), each changing secret's managed attributes before and after, keyed by full name.
     - Values appear only as the markers C((set)), C((none)), C((will change)) or C((will be generated)),
       never as a value or a hash of one.
+    - With O(json_merge), C(json_keys) in "after" names the keys added and replaced, never their values.
+    - With O(adopt), C(ownership) shows V(unowned) before and V(owned) after.
   returned: in diff mode
   type: dict
   sample: {"before": {"staging/db": {"state": "absent"}},
@@ -519,12 +624,18 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import error_of
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import DeclarationError
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_kms import KmsKeys
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_kms import account_of
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_kms import cross_account_checks
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_kms import kms_references
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_kms import own_account_from
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_mask import Masker
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_module import invocation_of
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_module import value_free_module
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import detail_requests
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import fail_plans
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SKIPPED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import policies_to_validate
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import values_to_read
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_report import build_result
@@ -534,6 +645,56 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_all_details
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_values
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import validate_policies
+
+
+class _KmsCalls:
+    """Counted KMS (and STS) callers of the module's own connection, one client per region, made on first use."""
+
+    def __init__(self, module, concurrency, masker):
+        self._module = module
+        self._masker = masker
+        self._config = client_config(concurrency)
+        self._calls_by_region = {}
+        self._sts = None
+
+    def __call__(self, region):
+        if region not in self._calls_by_region:
+            extra = {"region": region} if region else {}
+            self._calls_by_region[region] = SecretsManagerCalls(
+                self._module.client("kms", config=self._config, **extra), masker=self._masker)
+        return self._calls_by_region[region]
+
+    def own_account(self):
+        """The caller's account, from STS; asked only when no listed secret tells it."""
+        self._sts = SecretsManagerCalls(self._module.client("sts", config=self._config), masker=self._masker)
+        return self._sts("get_caller_identity").get("Account")
+
+    def counts(self):
+        counts = {}
+        for calls in list(self._calls_by_region.values()) + ([self._sts] if self._sts else []):
+            for operation, count in calls.calls_by_operation.items():
+                counts[operation] = counts.get(operation, 0) + count
+        return counts
+
+
+def _access_checks(module, declaration, current_by_name, kms_calls, read_errors_by_name):
+    """Resolve the KMS keys the plan compares, and fail secrets whose readers in other accounts cannot decrypt."""
+    kms_keys = KmsKeys(kms_calls, declaration.concurrency)
+    try:
+        own_account = own_account_from(current_by_name)
+        readers_accounts = {account_of(reader) for declared in declaration.secrets for reader in (declared.readers or ())}
+        if own_account is None and readers_accounts - {None}:
+            own_account = kms_calls.own_account()
+    except (BotoCoreError, ClientError) as error:
+        found = error_of(error)
+        module.fail_json(msg="Could not tell the account of the secrets (sts:GetCallerIdentity): {code}: {message}".format(
+            **found), error=found, invocation=invocation_of(module))
+    kms_keys.resolve(kms_references(declaration.secrets, current_by_name, own_account))
+    errors, warnings = cross_account_checks(declaration.secrets, current_by_name, own_account, kms_keys,
+                                            module.region)
+    for name, error in errors.items():
+        read_errors_by_name.setdefault(name, error)
+    return kms_keys, warnings
 
 
 def run(module, masker):
@@ -565,10 +726,14 @@ def run(module, masker):
             read_errors_by_name[name] = error
         else:
             current_by_name[name] = current
+    kms_calls = _KmsCalls(module, declaration.concurrency, masker)
+    kms_keys, access_warnings = _access_checks(module, declaration, current_by_name, kms_calls, read_errors_by_name)
     values_by_arn = read_values(calls, values_to_read(declaration, current_by_name), declaration.concurrency)
     for current_value in values_by_arn.values():
         masker.add_value(current_value.binary if current_value.binary is not None else current_value.string)
-    plans = plan_all(declaration, current_by_name, values_by_arn, read_errors_by_name)
+    plans = plan_all(declaration, current_by_name, values_by_arn, read_errors_by_name, kms_keys=kms_keys)
+    for warning in access_warnings + kms_keys.warnings() + _service_owned_warnings(plans):
+        warn(warning)
     policy_errors = validate_policies(calls, policies_to_validate(plans), declaration.concurrency, warn)
     plans = fail_plans(plans, policy_errors)
 
@@ -576,12 +741,19 @@ def run(module, masker):
     if not module.check_mode:
         outcomes = apply_plans(plans, calls, declaration.concurrency, declaration.fail_fast, masker.add_forms)
     result = build_result(plans, outcomes, with_diff=module._diff, prefix=declaration.prefix)
-    result["api_calls"] = dict(calls.calls_by_operation)
+    result["api_calls"] = dict(calls.calls_by_operation, **kms_calls.counts())
     result["invocation"] = invocation_of(module)
     message = failure_message(result)
     if message:
         module.fail_json(msg=message, **result)
     module.exit_json(**result)
+
+
+def _service_owned_warnings(plans):
+    message = ("{0} is owned by the AWS service {1!r} (OwningService), so this module never changes it; declared "
+               "changes ({2}) were not made")
+    return [message.format(plan.full_name, plan.current.owning_service, ", ".join(plan.changes) or "delete")
+            for plan in plans if plan.action == SKIPPED and plan.declared is not None]
 
 
 def main():

@@ -84,12 +84,13 @@ def test_validate_resource_policy_degrades_gracefully_on_moto(playbook):
 
 
 def test_readers_render_a_least_privilege_statement(playbook, sm):
-    args = {"secrets": [{"name": "read/a", "readers": [ROLE, "210987654321"],
+    # Same-account readers: another account's would need a customer managed key (test_ownership_and_access.py).
+    args = {"secrets": [{"name": "read/a", "readers": [ROLE, "123456789012"],
                          "resource_policy": {"Statement": [DENY_DELETE]}}]}
     run = playbook(play(args), diff=True).assert_ok()
     statements = {statement["Sid"]: statement for statement in policy_of(sm, "read/a")["Statement"]}
     readers = statements["EnvopsAwsSecretsReaders"]
-    assert readers["Principal"] == {"AWS": sorted([ROLE, "arn:aws:iam::210987654321:root"])}
+    assert readers["Principal"] == {"AWS": sorted([ROLE, "arn:aws:iam::123456789012:root"])}
     assert sorted(readers["Action"]) == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
     assert readers["Effect"] == "Allow" and readers["Resource"] == "*"
     assert "DenyDelete" in statements

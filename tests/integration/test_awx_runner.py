@@ -213,12 +213,13 @@ def test_awx_job_converges_every_environment_without_leaking(awx_job, proxy, job
     # moto: each environment's secrets, in the account of the job's credentials, with merged tags
     listed = {s["Name"]: {t["Key"]: t["Value"] for t in s.get("Tags", [])}
               for s in account_sm.list_secrets()["SecretList"]}
+    owner = {"envops:managed-by": "envops.aws_secrets"}  # the ownership tag on every secret the module creates
     assert listed == {
-        "alpha/api-key": {"environment": "alpha", "job": "awx"},
-        "alpha/session-key": {"environment": "alpha", "job": "awx"},
-        "alpha/canary": {"environment": "alpha", "job": "awx"},
-        "beta/beta-only": {"environment": "beta", "job": "awx"},
-        "beta/canary": {"environment": "beta", "job": "awx"},
+        "alpha/api-key": dict(owner, environment="alpha", job="awx"),
+        "alpha/session-key": dict(owner, environment="alpha", job="awx"),
+        "alpha/canary": dict(owner, environment="alpha", job="awx"),
+        "beta/beta-only": dict(owner, environment="beta", job="awx"),
+        "beta/canary": dict(owner, environment="beta", job="awx"),
     }
     assert account_sm.get_secret_value(SecretId="beta/canary")["SecretString"] == CANARY
 

@@ -16,6 +16,8 @@ from tests.support.aws_proxy import error_response
 
 MODULE = "envops.aws_secrets.aws_secrets_manager_set"
 TASK = "Manage secrets"
+# Every secret the module creates carries this tag (prune deletes only such secrets).
+OWNER = {"envops:managed-by": "envops.aws_secrets"}
 
 
 def play(args, *, module=MODULE, extra_tasks=(), play_extra=None):
@@ -51,7 +53,8 @@ def test_bulk_create_of_100_names_then_rerun_changes_nothing(playbook, aws_proxy
     assert result["api_calls"] == {"list_secrets": 1, "create_secret": 100}
     assert aws_proxy.counts()["ListSecrets"] == 1
     assert len(names_in_moto(sm, "bulk/")) == 100
-    assert sm.describe_secret(SecretId="bulk/secret-042")["Tags"] == [{"Key": "env", "Value": "bulk"}]
+    tags = sm.describe_secret(SecretId="bulk/secret-042")["Tags"]
+    assert tags == [{"Key": "env", "Value": "bulk"}, {"Key": "envops:managed-by", "Value": "envops.aws_secrets"}]
 
     aws_proxy.reset()
     second = playbook(play(args)).assert_ok()
@@ -73,7 +76,7 @@ def test_check_mode_on_a_fresh_set_writes_nothing_and_matches_the_real_run(playb
     after = planned["diff"]["after"]
     assert set(after) == {"chk/one", "chk/two", "chk/three"}
     assert after["chk/three"] == {"state": "present", "value": "(will change)", "description": "third",
-                                  "tags": {"team": "ops"}}
+                                  "tags": dict(OWNER, team="ops")}
     assert "chk/three" in checked.stdout and "third" in checked.stdout
     checked.assert_no_leak(canary)
 
@@ -156,14 +159,14 @@ def test_tags_merge_and_purge(playbook, sm):
                             "secrets": [{"name": "tags/a", "tags": {"add": "3"}}]})).assert_ok()
     assert merged.result(TASK)["secrets"][0]["changes"] == ["tags"]
     tags = {tag["Key"]: tag["Value"] for tag in sm.describe_secret(SecretId="tags/a")["Tags"]}
-    assert tags == {"keep": "1", "drop": "2", "add": "3"}
+    assert tags == dict(OWNER, keep="1", drop="2", add="3")
 
     purged = playbook(play({"names": ["tags/a"], "tags": {"keep": "1", "add": "4"}}), diff=True).assert_ok()
     diff = purged.result(TASK)["diff"]
-    assert diff["before"]["tags/a"]["tags"] == {"keep": "1", "drop": "2", "add": "3"}
-    assert diff["after"]["tags/a"]["tags"] == {"keep": "1", "add": "4"}
+    assert diff["before"]["tags/a"]["tags"] == dict(OWNER, keep="1", drop="2", add="3")
+    assert diff["after"]["tags/a"]["tags"] == dict(OWNER, keep="1", add="4"), "purge_tags keeps the ownership tag"
     tags = {tag["Key"]: tag["Value"] for tag in sm.describe_secret(SecretId="tags/a")["Tags"]}
-    assert tags == {"keep": "1", "add": "4"}
+    assert tags == dict(OWNER, keep="1", add="4")
 
     untouched = playbook(play({"names": ["tags/a"]})).assert_ok()
     assert untouched.result(TASK)["changed"] is False
@@ -205,12 +208,13 @@ def test_delete_with_and_without_recovery_then_restore(playbook, aws_proxy, sm):
     entry = restored.result(TASK)["secrets"][0]
     assert entry["action"] == "restored" and entry["changes"] == ["tags"]
     described = sm.describe_secret(SecretId="del/soft")
-    assert "DeletedDate" not in described and described["Tags"] == [{"Key": "back", "Value": "yes"}]
+    assert "DeletedDate" not in described and {tag["Key"]: tag["Value"] for tag in described["Tags"]} == dict(
+        OWNER, back="yes")
 
 
 def test_prune_deletes_undeclared_secrets_under_the_prefix_only(playbook, sm):
     for name in ("prune/keep", "prune/extra", "Prune/other-case", "outside/x"):
-        sm.create_secret(Name=name)
+        sm.create_secret(Name=name, Tags=[{"Key": "envops:managed-by", "Value": "envops.aws_secrets"}])
     checked = playbook(play({"prefix": "prune/", "names": ["keep"], "prune": True}), check=True).assert_ok()
     assert [(entry["name"], entry["action"]) for entry in checked.result(TASK)["secrets"]] == [
         ("prune/keep", "unchanged"), ("prune/extra", "deleted")]

@@ -1,9 +1,11 @@
 import collections
+import json
 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_apply import apply_plans
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentSecret
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentValue
 
 from .fakes import FakeCalls
 from .fakes import client_error
@@ -145,3 +147,28 @@ def test_reconcile_uses_the_one_describe_for_replicas_too(make_params):
     outcomes = outcomes_of(make_params, calls, names=["a"], replica_regions=[{"region": "eu-west-1"}])
     assert calls.operations() == ["create_secret", "describe_secret", "replicate_secret_to_regions"]
     assert outcomes[0].action == "updated"
+
+
+def test_a_conflicting_create_on_a_service_owned_secret_writes_nothing_more(make_params):
+    calls = FakeCalls({
+        "create_secret": client_error("ResourceExistsException"),
+        "describe_secret": {"Name": "a", "ARN": ARN.format("a"), "OwningService": "rds",
+                            "VersionIdsToStages": {"v9": ["AWSCURRENT"]}},
+    })
+    outcomes = outcomes_of(make_params, calls, secrets=[{"name": "a", "value": "v", "description": "d"}])
+    assert calls.operations() == ["create_secret", "describe_secret"]
+    assert outcomes[0].action == "skipped" and not outcomes[0].wrote
+
+
+def test_json_merge_writes_the_merged_object_and_adopt_tags(make_params):
+    existing = CurrentSecret(name="a", arn=ARN.format("a"), current_version_id="v1", version_ids=("v1",))
+    declaration = declare(make_params(adopt=True, secrets=[{"name": "a", "json_value": {"host": "h"},
+                                                            "json_merge": True}]))
+    stored = CurrentValue(string=json.dumps({"password": "CANARY-kept"}))
+    plans = plan_all(declaration, {"a": existing}, {existing.arn: stored})
+    calls = FakeCalls({"put_secret_value": {"VersionId": "v2"}})
+    outcomes = apply_plans(plans, calls, 1, False, set().update)
+    sent = dict(calls.made)
+    assert json.loads(sent["put_secret_value"]["SecretString"]) == {"host": "h", "password": "CANARY-kept"}
+    assert sent["tag_resource"]["Tags"] == [{"Key": "envops:managed-by", "Value": "envops.aws_secrets"}]
+    assert outcomes[0].action == "updated" and outcomes[0].version_id == "v2"

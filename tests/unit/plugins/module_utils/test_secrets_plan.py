@@ -7,6 +7,7 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan i
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentSecret
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentValue
 
+OWNER_TAG = {"Key": "envops:managed-by", "Value": "envops.aws_secrets"}
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:{0}-AbCdEf"
 
 
@@ -24,13 +25,16 @@ def plan_one(make_params, existing=None, value=None, **params):
 
 
 def test_missing_secret_is_created_with_what_is_declared(make_params):
-    (plan,) = plan_one(make_params, secrets=[{"name": "a", "value": "v", "description": "d", "tags": {"t": "1"}}])
+    (plan,) = plan_one(make_params, secrets=[{"name": "a", "value": "CANARY-v1", "description": "d",
+                                              "tags": {"t": "1"}}])
     assert plan.action == "created"
     assert plan.changes == ["value", "description", "tags"]
-    assert plan.create == {"Name": "a", "Description": "d", "Tags": [{"Key": "t", "Value": "1"}]}
+    assert plan.create == {"Name": "a", "Description": "d", "Tags": [{"Key": "t", "Value": "1"}, OWNER_TAG]}
     assert plan.write_value and plan.value_token
-    assert plan.after == {"state": "present", "value": "(will change)", "description": "d", "tags": {"t": "1"}}
-    assert "v" not in repr(plan.create)
+    assert plan.after == {"state": "present", "value": "(will change)", "description": "d",
+                          "tags": {"t": "1", "envops:managed-by": "envops.aws_secrets"}}
+    assert plan.ownership == "owned"
+    assert "CANARY-v1" not in repr(plan.create)
 
 
 def test_names_without_value_are_created_empty(make_params):
@@ -142,7 +146,7 @@ def test_prune_deletes_only_undeclared_secrets_under_the_prefix(make_params):
     declaration = declare(make_params(prefix="p/", names=["keep"], prune=True, recovery_window=7))
     current_by_name = {
         "p/keep": current("p/keep"),
-        "p/extra": current("p/extra"),
+        "p/extra": current("p/extra", tags={"envops:managed-by": "envops.aws_secrets"}),
         "p/gone": current("p/gone", scheduled_for_deletion=True),
     }
     plans = plan_all(declaration, current_by_name)
