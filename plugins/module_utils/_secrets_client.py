@@ -5,8 +5,10 @@
 """A Secrets Manager client for many threads: one retry layer, one shared rate limit, masked errors.
 
 Retries are botocore's standard mode alone: at most MAX_ATTEMPTS HTTP requests for one logical call.
-Every attempt, first or retried, first takes a token from the bucket of its API class, at just under
-AWS's published per-region quota, so the workers share the quota instead of thrashing against it.
+Once the service has throttled an API class, every attempt of that class, first or retried, first takes
+a token from the class's bucket, at just under AWS's published per-region quota, so the workers share
+the quota instead of thrashing against it. An endpoint that never throttles (moto, LocalStack) is
+never slowed down.
 Every error leaves this layer as a ClientError whose message has been masked: it is the one place
 where text from outside (AWS, botocore) enters the module.
 
@@ -110,12 +112,15 @@ class _TokenBucket:
         self._tokens = self.rate
         self._stamp = clock()
 
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.rate, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
     def take(self) -> float:
         """Take a token, waiting as long as needed; returns the seconds waited."""
         with self._lock:
-            now = self._clock()
-            self._tokens = min(self.rate, self._tokens + (now - self._stamp) * self.rate)
-            self._stamp = now
+            self._refill()
             self._tokens -= 1.0
             wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
         if wait:
@@ -125,38 +130,48 @@ class _TokenBucket:
     def drain(self) -> None:
         """The service said "slow down": no burst until the bucket has refilled."""
         with self._lock:
+            self._refill()
             self._tokens = min(self._tokens, 0.0)
 
 
 class RateLimiter:
-    """One token bucket for each API class, shared by every worker thread of the task."""
+    """One token bucket for each API class, shared by every worker thread of the task.
+
+    A class is paced from the first time the service throttles it, for the rest of the run: the quota
+    is then known to bind (other jobs of the account may share it), and below it nothing is lost.
+    """
 
     def __init__(self, quota_per_second=None, share: float = QUOTA_SHARE, clock=time.monotonic, sleep=time.sleep):
         quotas = QUOTA_PER_SECOND if quota_per_second is None else quota_per_second
         self._buckets = {name: _TokenBucket(rate * share, clock, sleep) for name, rate in quotas.items()}
         self._lock = threading.Lock()
+        self.paced = set()
         self.throttled = Counter()
 
-    def _bucket(self, event_name: str):
+    @staticmethod
+    def _class_of(event_name: str):
         # botocore's event names end with the operation: "before-send.secrets-manager.CreateSecret".
-        return self._buckets.get(API_CLASS_OF_OPERATION.get(event_name.rsplit(".", 1)[-1]))
+        return API_CLASS_OF_OPERATION.get(event_name.rsplit(".", 1)[-1])
 
     def before_send(self, event_name: str = "", **_kwargs):
-        bucket = self._bucket(event_name)
-        if bucket is not None:
-            bucket.take()
+        api_class = self._class_of(event_name)
+        if api_class in self.paced:
+            self._buckets[api_class].take()
 
     def needs_retry(self, event_name: str = "", response=None, **_kwargs):
-        """Watches every answer (decides nothing): a throttled class loses its burst."""
+        """Watches every answer (decides nothing): a throttled class is paced from now on, burst drained."""
         if not response:
             return
         code = (response[1] or {}).get("Error", {}).get("Code")
-        if code in ("ThrottlingException", "Throttling", "TooManyRequestsException"):
-            with self._lock:
-                self.throttled[event_name.rsplit(".", 1)[-1]] += 1
-            bucket = self._bucket(event_name)
-            if bucket is not None:
-                bucket.drain()
+        if code not in ("ThrottlingException", "Throttling", "TooManyRequestsException"):
+            return
+        api_class = self._class_of(event_name)
+        with self._lock:
+            self.throttled[event_name.rsplit(".", 1)[-1]] += 1
+            if api_class in self._buckets:
+                self.paced.add(api_class)
+        if api_class in self._buckets:
+            self._buckets[api_class].drain()
 
     def attach(self, client) -> None:
         client.meta.events.register("before-send.secrets-manager", self.before_send)

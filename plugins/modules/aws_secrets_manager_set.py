@@ -14,9 +14,9 @@ description:
   - Reads are batched. Metadata comes from C(ListSecrets) with name-prefix filters, 100 secrets a page.
     Values come from C(BatchGetSecretValue), 20 secrets a call, and are read only when O(overwrite=true) needs a comparison
     or O(json_merge) needs the stored object.
-  - Writes run in a bounded pool of threads (O(concurrency)). Every request first takes a token from a rate limiter
-    that the threads share, one bucket per API class at 92% of AWS's per-region quota (50 a second for
-    C(CreateSecret), for example), so a bulk run is paced by the quota instead of being throttled by it.
+  - Writes run in a bounded pool of threads (O(concurrency)). Once the service throttles an API class, every request of
+    that class first takes a token from a rate limiter that the threads share, at 92% of AWS's per-region quota (50 a
+    second for C(CreateSecret), for example), so a bulk run is paced by the quota instead of thrashing against it.
   - Throttling, server errors and dropped connections are retried by botocore's standard retry mode alone, the one
     retry layer, with at most 5 requests for one call. Writes carry a C(ClientRequestToken), so a retried write
     never makes a second version.

@@ -38,17 +38,34 @@ def test_a_throttle_drains_the_burst():
     assert bucket.take() == pytest.approx(0.1)
 
 
-def test_limiter_paces_each_api_class_on_its_own_under_the_quota():
+THROTTLED = ({}, {"Error": {"Code": "ThrottlingException"}})
+
+
+def test_limiter_leaves_a_class_alone_until_the_service_throttles_it():
     clock = FakeClock()
     limiter = client.RateLimiter(clock=clock, sleep=clock.sleep)
+    for _ in range(500):
+        limiter.before_send(event_name="before-send.secrets-manager.CreateSecret")
+    assert clock.now == 0.0, "an endpoint that never throttles is never slowed down"
+
+
+def test_limiter_paces_each_throttled_class_on_its_own_under_the_quota():
+    clock = FakeClock()
+    limiter = client.RateLimiter(clock=clock, sleep=clock.sleep)
+    limiter.needs_retry(event_name="needs-retry.secrets-manager.CreateSecret", response=THROTTLED)
     for _ in range(200):
         limiter.before_send(event_name="before-send.secrets-manager.CreateSecret")
     create_seconds = clock.now
-    # 200 creates at 92% of 50/s, after a burst of 46.
-    assert create_seconds == pytest.approx((200 - 46) / 46.0, rel=0.01)
+    # 200 creates at 92% of 50/s, the burst drained by the throttle.
+    assert create_seconds == pytest.approx(200 / 46.0, rel=0.01)
     for _ in range(100):
         limiter.before_send(event_name="before-send.secrets-manager.TagResource")
-    assert clock.now - create_seconds == pytest.approx((100 - 46) / 46.0, rel=0.01)
+    assert clock.now == create_seconds, "tagging was never throttled"
+    limiter.needs_retry(event_name="needs-retry.secrets-manager.UntagResource", response=THROTTLED)
+    for _ in range(46):
+        limiter.before_send(event_name="before-send.secrets-manager.TagResource")
+    assert clock.now - create_seconds == pytest.approx(1.0, rel=0.01), "Tag and Untag share one quota"
+    limiter.needs_retry(event_name="needs-retry.secrets-manager.DescribeSecret", response=THROTTLED)
     before = clock.now
     for _ in range(1000):
         limiter.before_send(event_name="before-send.secrets-manager.DescribeSecret")
@@ -57,11 +74,11 @@ def test_limiter_paces_each_api_class_on_its_own_under_the_quota():
 
 def test_limiter_counts_throttles_it_sees():
     limiter = client.RateLimiter()
-    throttled = ({}, {"Error": {"Code": "ThrottlingException"}})
-    limiter.needs_retry(event_name="needs-retry.secrets-manager.CreateSecret", response=throttled)
+    limiter.needs_retry(event_name="needs-retry.secrets-manager.CreateSecret", response=THROTTLED)
     limiter.needs_retry(event_name="needs-retry.secrets-manager.CreateSecret", response=({}, {}))
     limiter.needs_retry(event_name="needs-retry.secrets-manager.CreateSecret", response=None)
     assert limiter.throttled == {"CreateSecret": 1}
+    assert limiter.paced == {"create"}
 
 
 def test_every_operation_has_a_known_class():
