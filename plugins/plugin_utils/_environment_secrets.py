@@ -50,7 +50,7 @@ ITEM_REFERENCE = re.compile(r"(?<![\w.])(names|secrets)\[(\d+)\]")
 
 # Keys of ENVIRONMENT_INFO and STACK_JOB_SETTINGS that are the role's, not the module's.
 ENVIRONMENT_ONLY_KEYS = dict(
-    name=dict(type="str", required=True),
+    name=dict(type="str"),  # required: checked by the role, so that a missing name does not hide other problems
     region=dict(type="str"),
     account_id=dict(type="str"),
 )
@@ -327,7 +327,7 @@ def _relabel(problem: str, names_label: str, names_index: List[int], secrets_ind
 
 
 def rule_problems(params: dict, sources: Dict[str, str], names_label: str, names_index: List[int],
-                  secrets_index: List[int]) -> List[str]:
+                  secrets_index: List[int], with_items: bool = True) -> List[str]:
     """_secrets_declare's problems, each attributed to the variable or document key it came from.
 
     A module-wide option is checked alone first, over the module's defaults, so its problems can be named by
@@ -347,6 +347,8 @@ def rule_problems(params: dict, sources: Dict[str, str], names_label: str, names
             # "module: " is how the module names its own module-wide options; the label says where it came from.
             attributed.append("{0}: {1}".format(label, problem[len("module: "):] if problem.startswith("module: ")
                                                 else problem))
+    if not with_items:
+        return attributed
     remaining = [_relabel(problem, names_label, names_index, secrets_index)
                  for problem in _declare_problems(params) if problem not in known]
     return attributed + remaining
@@ -494,7 +496,7 @@ def resolve(variables: Mapping, environ: Mapping, check_mode: bool = False, diff
     name = (info or {}).get("name")
     name = name.strip() if isinstance(name, str) else None
     if info is not None and not name:
-        problems.append("{0}.name must be a non-empty string".format(info_label))
+        problems.append("{0}.name is required and must be a non-empty string".format(info_label))
     account_id = (info or {}).get("account_id")
     if account_id is not None and not ACCOUNT_ID_PATTERN.match(account_id):
         problems.append("{0}.account_id must be 12 digits, as a string".format(info_label))
@@ -515,8 +517,10 @@ def resolve(variables: Mapping, environ: Mapping, check_mode: bool = False, diff
     messages = [error.msg for error in checked.errors]
     if messages:
         problems += ["the module's arguments: {0}".format(message) for message in messages]
-    elif name:
-        problems += rule_problems(checked.validated_parameters, sources, names_label, names_index, secrets_index)
+    else:
+        # Without a name there is no prefix: the options are still checked, the items are not.
+        problems += rule_problems(checked.validated_parameters, sources, names_label, names_index, secrets_index,
+                                  with_items=bool(name))
 
     credential_label, credential_id = read_text(variables, environ, "environment_secrets_aws_credential_id",
                                                 "AWS_CREDENTIAL_ID")
