@@ -131,3 +131,16 @@ def test_defaults_match_the_argument_specs():
     for name, value in defaults.items():
         assert options[name].get("default") == value, name
     assert set(defaults) == set(inputs.ROLE_VARIABLES)
+
+
+def test_the_role_readme_says_where_each_module_option_belongs():
+    readme = (ROLE_DIR / "README.md").read_text()
+    rows = {}
+    for line in readme.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`") and cells[0].strip("`") in MODULE_SPEC:
+            rows[cells[0].strip("`")] = cells[2].lstrip("`")
+    assert sorted(rows) == MODULE_WIDE
+    for option, document in rows.items():
+        expected = "both" if option in inputs.MERGED_OPTIONS else inputs.document_of(option)
+        assert document.startswith(expected), (option, document)
