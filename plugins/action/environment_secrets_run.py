@@ -16,7 +16,6 @@ import os
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import DEFER_DRIFT_FAILURE
-from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import VARIABLE_PREFIX
 from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import InputError
 from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import account_problem
 from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import connection_arguments
@@ -25,6 +24,7 @@ from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_se
 from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import drift_of
 from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import module_result
 from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import resolve
+from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import role_variables
 from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import summary_lines
 
 SET_MODULE = "envops.aws_secrets.aws_secrets_manager_set"
@@ -32,14 +32,13 @@ SET_MODULE = "envops.aws_secrets.aws_secrets_manager_set"
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         _validation, args = self.validate_argument_spec(argument_spec=dict(resolve_only=dict(type="bool", default=False)))
         task_vars = task_vars or {}
-        variables = {name: self._templar.template(value) for name, value in task_vars.items()
-                     if name.startswith(VARIABLE_PREFIX) and not name.startswith(VARIABLE_PREFIX + "_")}
+        # Only the role's own variables are read (and templated): one per input, one per module-wide option.
+        variables = {name: self._templar.template(task_vars[name]) for name in role_variables() if name in task_vars}
         try:
             environment = resolve(variables, os.environ, check_mode=bool(self._task.check_mode),
                                   diff_mode=bool(self._task.diff))
