@@ -184,8 +184,11 @@ INVENTORY = {
     }
 }
 
+READER = f"arn:aws:iam::{ACCOUNT}:role/alpha-app"
 CREDENTIAL_INPUTS = {
-    "environment_info": json.dumps({"name": "alpha", "account_id": ACCOUNT, "tags": {"environment": "alpha"}}),
+    # The environment declares its readers through the credential alone.
+    "environment_info": json.dumps({"name": "alpha", "account_id": ACCOUNT, "tags": {"environment": "alpha"},
+                                    "readers": [READER]}),
     "stack_job_settings": json.dumps({"concurrency": 4, "overwrite": True, "tags": {"job": "awx"}}),
     "secret_names": "api-key, session-key",
 }
@@ -221,6 +224,11 @@ def test_awx_job_converges_every_environment_without_leaking(awx_job, proxy, job
         "beta/canary": {"environment": "beta", "job": "awx"},
     }
     assert account_sm.get_secret_value(SecretId="beta/canary")["SecretString"] == CANARY
+    for name in ("alpha/api-key", "alpha/session-key", "alpha/canary"):
+        policy = json.loads(account_sm.get_resource_policy(SecretId=name)["ResourcePolicy"])
+        (readers,) = [s for s in policy["Statement"] if s.get("Sid") == "EnvopsAwsSecretsReaders"]
+        assert readers["Principal"] == {"AWS": READER}, name
+    assert "ResourcePolicy" not in account_sm.get_resource_policy(SecretId="beta/canary")
 
     # AWX's AWS_SECURITY_TOKEN reached every call (the role passes it on; amazon.aws alone reads only
     # AWS_SESSION_TOKEN)

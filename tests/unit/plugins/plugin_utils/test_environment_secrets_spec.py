@@ -144,3 +144,13 @@ def test_the_role_readme_says_where_each_module_option_belongs():
     for option, document in rows.items():
         expected = "both" if option in inputs.MERGED_OPTIONS else inputs.document_of(option)
         assert document.startswith(expected), (option, document)
+
+
+def test_one_name_for_failing_on_drift_everywhere():
+    root = ROLE_DIR.parents[1]
+    users = ["roles/environment_secrets/defaults/main.yml", "roles/environment_secrets/README.md",
+             "playbooks/report_drift.yml", "extensions/awx/job_templates.yml", "docs/awx.md", "README.md"]
+    for path in users:
+        text = (root / path).read_text()
+        assert "environment_secrets_fail_on_drift" in text, path
+        assert "environment_secrets_drift_fail" not in text, path
