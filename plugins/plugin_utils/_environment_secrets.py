@@ -319,8 +319,10 @@ def _relabel(problem: str, names_label: str, names_index: List[int], secrets_ind
 
     def role_label(match):
         kind, index = match.group(1), int(match.group(2))
-        label, original = (names_label, names_index) if kind == "names" else ("environment_secrets_secrets",
-                                                                               secrets_index)
+        if kind == "names":
+            label, original = names_label, names_index
+        else:
+            label, original = "environment_secrets_secrets", secrets_index
         return "{0}[{1}]".format(label, original[index] if index < len(original) else index)
 
     return ITEM_REFERENCE.sub(role_label, problem)

@@ -147,8 +147,8 @@ def test_drift_mode_lists_declared_names_reads_no_value_and_runs_in_check_mode()
                  id="option-variables"),
     pytest.param({"environment_secrets_mode": "sync"}, ENV,
                  ["value of environment_secrets_mode must be one of: apply, drift, got: sync"], id="mode"),
-    pytest.param({"environment_secrets_mode": "drift"}, dict(ENV, ENVIRONMENT_INFO='{"name": "x", "region": "r", '
-                                                                                  '"secret_prefix": ""}'),
+    pytest.param({"environment_secrets_mode": "drift"},
+                 dict(ENV, ENVIRONMENT_INFO='{"name": "x", "region": "r", "secret_prefix": ""}'),
                  ["drift mode needs a secret_prefix"], id="drift-without-prefix"),
     pytest.param({}, {"ENVIRONMENT_INFO": '{"name": "x"}', "SECRET_NAMES": "a"},
                  ["No AWS region for environment x: set region in ENVIRONMENT_INFO, AWS_REGION or "
@@ -160,12 +160,13 @@ def test_drift_mode_lists_declared_names_reads_no_value_and_runs_in_check_mode()
                  ["environment_secrets_aws_credentials.ops has unknown key(s) password (allowed: access_key,",
                   "environment_secrets_aws_credentials.ops: access_key and secret_key must be given together"],
                  id="credential-keys"),
-    pytest.param({"environment_secrets_aws_credential_id": "ops", "environment_secrets_aws_credentials": {"ops": {
-        "access_key": "AKIA", "secret_key": CANARY, "profile": "p", "role_arn": "nope"}}}, ENV,
+    pytest.param({"environment_secrets_aws_credential_id": "ops",
+                  "environment_secrets_aws_credentials": {"ops": {"access_key": "AKIA", "secret_key": CANARY,
+                                                                  "profile": "p", "role_arn": "nope"}}}, ENV,
                  ["environment_secrets_aws_credentials.ops: give either profile or access_key/secret_key, not both",
                   "environment_secrets_aws_credentials.ops.role_arn is not an IAM role ARN"], id="credential-rules"),
-    pytest.param({"environment_secrets_aws_credential_id": "ops", "environment_secrets_aws_credentials": {"ops": {
-        "external_id": "e", "session_token": CANARY}}}, ENV,
+    pytest.param({"environment_secrets_aws_credential_id": "ops",
+                  "environment_secrets_aws_credentials": {"ops": {"external_id": "e", "session_token": CANARY}}}, ENV,
                  ["environment_secrets_aws_credentials.ops: session_token needs access_key and secret_key",
                   "environment_secrets_aws_credentials.ops: external_id needs role_arn"], id="credential-needs"),
     pytest.param({"environment_secrets_aws_credentials": '{"ops": {"secret_key": "' + CANARY + '"'}, ENV,
