@@ -45,11 +45,23 @@ class ActionModule(ActionBase):
         except InputError as error:
             result.update(failed=True, msg=str(error), problems=error.problems)
             return result
+        except Exception as error:  # pylint: disable=broad-except
+            # Its text could quote an input: the type is enough to report it.
+            problem = "unexpected {0} while reading the inputs".format(type(error).__name__)
+            result.update(failed=True, msg="Bad input for envops.aws_secrets.environment_secrets: " + problem,
+                          problems=[problem])
+            return result
         result["environment"] = environment.context()
         if args["resolve_only"]:
             return result
         deferred = bool(self._templar.template(task_vars.get(DEFER_DRIFT_FAILURE, False)))
-        result.update(self._run_environment(environment, task_vars, deferred))
+        try:
+            result.update(self._run_environment(environment, task_vars, deferred))
+        except Exception as error:  # pylint: disable=broad-except
+            # The module calls carry credentials and values: report the type of the error only.
+            message = "Environment {0}: unexpected {1} while running the module".format(
+                environment.name, type(error).__name__)
+            result.update(failed=True, msg=message, error=message, result={}, summary_lines=[message])
         return result
 
     def _module(self, name, module_args, task_vars, check_mode=False, diff=False):

@@ -297,8 +297,9 @@ def test_awx_job_with_malformed_injected_json_fails_before_any_aws_call(awx_job,
                                     aws_env=job_credentials, credential_inputs=inputs,
                                     extravars={"environment_secrets_hosts": "environments"}, ident="bad")
     assert (result.status, result.rc) == ("failed", 2)
-    (failed,) = events_of(result, "runner_on_failed", "Read and check the environment's inputs")
-    assert failed["res"]["problems"][0].startswith("ENVIRONMENT_INFO is not valid JSON: Expecting ',' delimiter")
+    (failed,) = events_of(result, "runner_on_failed", "Fail on bad input, naming every problem")
+    assert failed["res"]["msg"].startswith("Bad input for envops.aws_secrets.environment_secrets (2 problems): "
+                                           "ENVIRONMENT_INFO is not valid JSON: Expecting ',' delimiter")
     assert "STACK_JOB_SETTINGS has unknown key(s) bogus" in failed["res"]["msg"]
     assert proxy.calls() == []
     assert_no_secret_material(artifacts, {"the canary": CANARY})

@@ -93,3 +93,16 @@ def test_resolve_only_returns_the_context_and_calls_nothing():
     result = plugin.run(task_vars=dict(TASK_VARS))
     assert calls == [] and result["environment"]["check_mode"] is True
     assert result["environment"]["credential"] == "credential 'deployer'"
+
+
+def test_an_unexpected_error_is_reported_by_its_type_only(monkeypatch):
+    import ansible_collections.envops.aws_secrets.plugins.action.environment_secrets_run as plugin_module
+
+    def broken(*_args, **_kwargs):
+        raise KeyError(VALUE)
+
+    monkeypatch.setattr(plugin_module, "resolve", broken)
+    plugin, calls = action()
+    result = plugin.run(task_vars=dict(TASK_VARS))
+    assert calls == [] and result["problems"] == ["unexpected KeyError while reading the inputs"]
+    assert VALUE not in json.dumps(result)
