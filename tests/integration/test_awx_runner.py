@@ -227,7 +227,7 @@ def test_awx_job_converges_every_environment_without_leaking(awx_job, proxy, job
     for name in ("alpha/api-key", "alpha/session-key", "alpha/canary"):
         policy = json.loads(account_sm.get_resource_policy(SecretId=name)["ResourcePolicy"])
         (readers,) = [s for s in policy["Statement"] if s.get("Sid") == "EnvopsAwsSecretsReaders"]
-        assert readers["Principal"] == {"AWS": READER}, name
+        assert readers["Principal"]["AWS"] in (READER, [READER]), name
     assert "ResourcePolicy" not in account_sm.get_resource_policy(SecretId="beta/canary")
 
     # AWX's AWS_SECURITY_TOKEN reached every call (the role passes it on; amazon.aws alone reads only
