@@ -124,7 +124,6 @@ class Environment:
     credential: Credential
     module_params: dict = field(repr=False)
     sources: Dict[str, str] = field(default_factory=dict)  # module option -> where it was set
-    warnings: List[str] = field(default_factory=list)
 
     def context(self) -> dict:
         """What the role shows and keeps about the environment: names and flags, no value, no credential."""
@@ -471,17 +470,20 @@ def _secrets(variables, problems) -> Tuple[list, List[int]]:
     return valid, indexes
 
 
-def resolve(variables: Mapping, environ: Mapping, check_mode: bool = False, diff_mode: bool = False) -> Environment:
-    """Every input of the role, checked: the Environment, or InputError naming every problem."""
-    problems: List[str] = []
-    role = {}
+def _role_settings(variables: Mapping, problems: List[str]) -> dict:
+    """The role's own plain variables (mode, fail_on_drift, session name...), checked, defaults filled in."""
+    read_elsewhere = ("environment_secrets_environment_info", "environment_secrets_stack_job_settings",
+                      "environment_secrets_names", "environment_secrets_secrets", "environment_secrets_aws_credentials")
+    settings = {}
     for name, spec in ROLE_VARIABLES.items():
-        if name in ("environment_secrets_environment_info", "environment_secrets_stack_job_settings",
-                    "environment_secrets_names", "environment_secrets_secrets", "environment_secrets_aws_credentials"):
-            continue  # read below, with their environment variables and JSON text
-        value = variables.get(name)
-        role[name] = spec.get("default") if value is None else _validate_variable(name, spec, value, problems)
+        if name not in read_elsewhere:
+            value = variables.get(name)
+            settings[name] = spec.get("default") if value is None else _validate_variable(name, spec, value, problems)
+    return settings
 
+
+def _documents(variables: Mapping, environ: Mapping, problems: List[str]) -> Dict[str, Tuple[str, Optional[dict]]]:
+    """ENVIRONMENT_INFO and STACK_JOB_SETTINGS, each (label, validated keys or None), with their own checks."""
     info_label, info = read_document(variables, environ, "environment_secrets_environment_info", "ENVIRONMENT_INFO",
                                      problems)
     job_label, job = read_document(variables, environ, "environment_secrets_stack_job_settings",
@@ -492,18 +494,24 @@ def resolve(variables: Mapping, environ: Mapping, check_mode: bool = False, diff
     info_spec, job_spec = document_spec("ENVIRONMENT_INFO"), document_spec("STACK_JOB_SETTINGS")
     if info is not None:
         info = validate(info_spec, info, info_label, problems, elsewhere=dict.fromkeys(job_spec, "STACK_JOB_SETTINGS"))
+        if info is not None and not (info.get("name") or "").strip():
+            problems.append("{0}.name is required and must be a non-empty string".format(info_label))
+        if info is not None and info.get("account_id") is not None and not ACCOUNT_ID_PATTERN.match(info["account_id"]):
+            problems.append("{0}.account_id must be 12 digits, as a string".format(info_label))
     if job is not None:
         job = validate(job_spec, job, job_label, problems, elsewhere=dict.fromkeys(info_spec, "ENVIRONMENT_INFO"))
-    job = job or {}
-    name = (info or {}).get("name")
-    name = name.strip() if isinstance(name, str) else None
-    if info is not None and not name:
-        problems.append("{0}.name is required and must be a non-empty string".format(info_label))
-    account_id = (info or {}).get("account_id")
-    if account_id is not None and not ACCOUNT_ID_PATTERN.match(account_id):
-        problems.append("{0}.account_id must be 12 digits, as a string".format(info_label))
+    return {"ENVIRONMENT_INFO": (info_label, info), "STACK_JOB_SETTINGS": (job_label, job or {})}
 
-    documents = {"ENVIRONMENT_INFO": (info_label, info), "STACK_JOB_SETTINGS": (job_label, job)}
+
+def resolve(variables: Mapping, environ: Mapping, check_mode: bool = False, diff_mode: bool = False) -> Environment:
+    """Every input of the role, checked: the Environment, or InputError naming every problem."""
+    problems: List[str] = []
+    settings = _role_settings(variables, problems)
+    documents = _documents(variables, environ, problems)
+    info_label, info = documents["ENVIRONMENT_INFO"]
+    info, job = info or {}, documents["STACK_JOB_SETTINGS"][1]
+    name = (info.get("name") or "").strip() or None
+
     params, sources = _module_wide_params(variables, documents, problems)
     if params.get("prefix") is None:
         params["prefix"] = "{0}/".format(name) if name else ""
@@ -511,8 +519,7 @@ def resolve(variables: Mapping, environ: Mapping, check_mode: bool = False, diff
     names_index = [index for index, entry in enumerate(names) if entry is not None]
     params["names"] = [entry for entry in names if entry is not None]
     params["secrets"], secrets_index = _secrets(variables, problems)
-
-    mode = role["environment_secrets_mode"] or "apply"
+    mode = settings["environment_secrets_mode"] or "apply"
     if mode == "drift" and not params["prefix"]:
         problems.append("drift mode needs a secret_prefix (it lists the secrets under it)")
     checked = ArgumentSpecValidator(set_module_argument_spec()).validate(params)
@@ -524,26 +531,26 @@ def resolve(variables: Mapping, environ: Mapping, check_mode: bool = False, diff
         problems += rule_problems(checked.validated_parameters, sources, names_label, names_index, secrets_index,
                                   with_items=bool(name))
 
-    credential_label, credential_id = read_text(variables, environ, "environment_secrets_aws_credential_id",
-                                                "AWS_CREDENTIAL_ID")
+    _credential_label, credential_id = read_text(variables, environ, "environment_secrets_aws_credential_id",
+                                                 "AWS_CREDENTIAL_ID")
     credential = resolve_credential(credential_id, variables.get("environment_secrets_aws_credentials"), environ,
                                     problems)
-    region = (info or {}).get("region") or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or \
-        credential.region
+    region = info.get("region") or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or credential.region
     if name and not region and not credential.connection.get("profile"):
         problems.append("No AWS region for environment {0}: set region in {1}, AWS_REGION or AWS_DEFAULT_REGION."
                         .format(name, info_label))
     _endpoint_label, endpoint_url = read_text(variables, environ, "environment_secrets_endpoint_url", "AWS_URL")
-
     if problems:
         raise InputError(_one_line(problems), environment=name)
-    session_name = role["environment_secrets_role_session_name"] or "envops-{0}".format(name)
+
+    session_name = settings["environment_secrets_role_session_name"] or "envops-{0}".format(name)
     dry_run = bool(job.get("dry_run"))
     return Environment(
-        name=name, prefix=params["prefix"], region=region or None, account_id=account_id, endpoint_url=endpoint_url or None,
-        mode=mode, dry_run=dry_run, check_mode=bool(dry_run or check_mode or mode == "drift"),
+        name=name, prefix=params["prefix"], region=region or None, account_id=info.get("account_id"),
+        endpoint_url=endpoint_url or None, mode=mode, dry_run=dry_run,
+        check_mode=bool(dry_run or check_mode or mode == "drift"),
         diff=bool(job["diff"]) if job.get("diff") is not None else bool(diff_mode),
-        fail_on_drift=bool(role["environment_secrets_fail_on_drift"]),
+        fail_on_drift=bool(settings["environment_secrets_fail_on_drift"]),
         role_session_name=SESSION_NAME_CHARACTERS.sub("-", session_name)[:64],
         credential=credential, module_params=params, sources=sources,
     )
