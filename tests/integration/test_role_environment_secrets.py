@@ -341,3 +341,26 @@ def test_every_bad_input_at_once_is_one_message_and_no_aws_call_sts_included(pla
     assert -1 not in positions and positions == sorted(positions), (positions, message)
     assert aws_proxy.calls() == [], "no AWS call at all, STS included"
     run.assert_no_leak(canary)
+
+
+def test_vaulted_values_and_credentials_in_the_inventory(playbook, sm, tmp_path):
+    import subprocess
+
+    from tests.support.playbook import ansible_bin
+
+    value = "CanaryVaultedValue-0f1e2d"
+    password = tmp_path / "vault-password"
+    password.write_text("vault-test-password\n")
+    encrypted = subprocess.run([ansible_bin("ansible-vault"), "encrypt_string", "--vault-password-file",
+                                str(password), value, "--name", "value"], check=True, capture_output=True,
+                               text=True, env={"PATH": "/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1"}).stdout
+    # "value: !vault |" and its block, as keys of the item "- name: db"
+    item_value = "".join("        " + line + "\n" for line in encrypted.strip().splitlines())
+    inventory = tmp_path / "vaulted.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n    localhost:\n      environment_secrets_environment_info: {name: vaulted, region: us-east-1}\n"
+        "      environment_secrets_secrets:\n      - name: db\n" + item_value)
+    run = playbook(MANAGE, inventory=inventory, verbosity=3,
+                   extra_args=["--vault-password-file", str(password)]).assert_ok()
+    assert sm.get_secret_value(SecretId="vaulted/db")["SecretString"] == value
+    run.assert_no_leak(value)
