@@ -184,8 +184,11 @@ INVENTORY = {
     }
 }
 
+READER = f"arn:aws:iam::{ACCOUNT}:role/alpha-app"
 CREDENTIAL_INPUTS = {
-    "environment_info": json.dumps({"name": "alpha", "account_id": ACCOUNT, "tags": {"environment": "alpha"}}),
+    # The environment declares its readers through the credential alone.
+    "environment_info": json.dumps({"name": "alpha", "account_id": ACCOUNT, "tags": {"environment": "alpha"},
+                                    "readers": [READER]}),
     "stack_job_settings": json.dumps({"concurrency": 4, "overwrite": True, "tags": {"job": "awx"}}),
     "secret_names": "api-key, session-key",
 }
@@ -222,6 +225,11 @@ def test_awx_job_converges_every_environment_without_leaking(awx_job, proxy, job
         "beta/canary": dict(owner, environment="beta", job="awx"),
     }
     assert account_sm.get_secret_value(SecretId="beta/canary")["SecretString"] == CANARY
+    for name in ("alpha/api-key", "alpha/session-key", "alpha/canary"):
+        policy = json.loads(account_sm.get_resource_policy(SecretId=name)["ResourcePolicy"])
+        (readers,) = [s for s in policy["Statement"] if s.get("Sid") == "EnvopsAwsSecretsReaders"]
+        assert readers["Principal"]["AWS"] in (READER, [READER]), name
+    assert "ResourcePolicy" not in account_sm.get_resource_policy(SecretId="beta/canary")
 
     # AWX's AWS_SECURITY_TOKEN reached every call (the role passes it on; amazon.aws alone reads only
     # AWS_SESSION_TOKEN)
@@ -290,7 +298,9 @@ def test_awx_job_with_malformed_injected_json_fails_before_any_aws_call(awx_job,
                                     aws_env=job_credentials, credential_inputs=inputs,
                                     extravars={"environment_secrets_hosts": "environments"}, ident="bad")
     assert (result.status, result.rc) == ("failed", 2)
-    (failed,) = events_of(result, "runner_on_failed", "Fail on malformed JSON, naming the input and the parse error")
-    assert failed["res"]["msg"].startswith("ENVIRONMENT_INFO is not valid JSON: Expecting ',' delimiter")
+    (failed,) = events_of(result, "runner_on_failed", "Fail on bad input, naming every problem")
+    assert failed["res"]["msg"].startswith("Bad input for envops.aws_secrets.environment_secrets (2 problems): "
+                                           "ENVIRONMENT_INFO is not valid JSON: Expecting ',' delimiter")
+    assert "STACK_JOB_SETTINGS has unknown key(s) bogus" in failed["res"]["msg"]
     assert proxy.calls() == []
     assert_no_secret_material(artifacts, {"the canary": CANARY})

@@ -106,7 +106,7 @@ def test_drift_report_reads_no_value_and_writes_nothing(playbook, aws_proxy, sm)
     sm.create_secret(Name="drift/stray", SecretString="v-2")
     variables = {"environment_secrets_environment_info": {"name": "drift", "region": "us-east-1"},
                  "environment_secrets_names": ["declared", "missing"],
-                 "environment_secrets_drift_fail": True}
+                 "environment_secrets_fail_on_drift": True}
     run = playbook(DRIFT, extra_vars=variables)
     assert run.rc == 2
     assert run.result("Show the drift across environments")["msg"] == [
@@ -138,7 +138,7 @@ def test_a_failed_secret_is_summarized_and_fails_the_play(playbook, aws_proxy, s
     lines = summary(run)
     assert lines[2].startswith("Secrets: 3 total; created: 2,") and lines[2].endswith("failed: 1")
     assert lines[4] == "Failed: deny/locked"
-    assert run.result("Fail when any secret failed")["msg"].startswith(
+    assert run.result("Fail when the environment failed")["msg"].startswith(
         "Environment deny: Failed on 1 of 3 secrets: deny/locked (AccessDeniedException)")
     assert names_in(sm) == ["deny/open", "deny/other"]
 
@@ -209,17 +209,24 @@ BAD_INPUTS = [
                  "argument 'environment_secrets_stack_job_settings' is of type str and we were unable to convert to "
                  "dict", id="json-string-var"),
     pytest.param({"environment_secrets_stack_job_settings": {"dry_run": True, "bogus": 1}},
-                 "environment_secrets_stack_job_settings.bogus. Supported parameters include", id="unknown-setting"),
+                 "environment_secrets_stack_job_settings has unknown key(s) bogus (allowed: dry_run, diff,",
+                 id="unknown-setting"),
     pytest.param({"environment_secrets_aws_credential_id": "ops",
                   "environment_secrets_aws_credentials": {"ops": {"access_key": "AKIAEXAMPLE", "role_arn": "nope"}}},
-                 "credential 'ops': access_key and secret_key must be given together; credential 'ops'.role_arn is "
-                 "not an IAM role ARN", id="bad-credential"),
+                 "environment_secrets_aws_credentials.ops: access_key and secret_key must be given together; "
+                 "environment_secrets_aws_credentials.ops.role_arn is not an IAM role ARN", id="bad-credential"),
     pytest.param({"environment_secrets_aws_credentials": '{"ops": {"secret_key": "CanaryBadInput-77"'},
                  "argument 'environment_secrets_aws_credentials' is of type str and we were unable to convert to dict",
                  id="credentials-json"),
     pytest.param({"environment_secrets_secrets": [{"name": "x", "value": "CanaryBadInput-77", "json_value": {}}]},
-                 "environment_secrets_secrets[0] (x) sets more than one of json_value, value", id="two-values"),
-    pytest.param({"environment_secrets_names": ["ok", "ok"]}, "bad/ok: declared more than once", id="duplicate"),
+                 "environment_secrets_secrets[0] ('x'): give at most one of value, json_value, binary_value, generate; "
+                 "got value, json_value", id="two-values"),
+    pytest.param({"environment_secrets_names": ["ok", "ok"]},
+                 "environment_secrets_names[1] ('ok'): duplicate of environment_secrets_names[0]; the full name "
+                 "'bad/ok' is declared twice", id="duplicate"),
+    pytest.param({"environment_secrets_names": ["ok"], "environment_secrets_stack_job_settings": {"kms_key_id": "k"}},
+                 "environment_secrets_stack_job_settings has unknown key(s) kms_key_id (kms_key_id belongs in "
+                 "ENVIRONMENT_INFO; allowed: dry_run,", id="option-in-the-wrong-document"),
 ]
 
 
@@ -231,3 +238,131 @@ def test_bad_variables_fail_before_any_aws_call(playbook, aws_proxy, variables, 
     assert message in run.stdout, run.stdout[-3000:]
     assert aws_proxy.calls() == []
     run.assert_no_leak("CanaryBadInput-77")
+
+
+READER = "arn:aws:iam::123456789012:role/payments-app"
+
+
+def readers_in(sm, name: str) -> list[str]:
+    """The principals of the module's readers statement on a secret's resource policy."""
+    text = sm.get_resource_policy(SecretId=name).get("ResourcePolicy")
+    statements = json.loads(text)["Statement"] if text else []
+    principals = [s["Principal"]["AWS"] for s in statements if s.get("Sid") == "EnvopsAwsSecretsReaders"]
+    return [principals[0]] if isinstance(principals[0], str) else principals[0] if principals else []
+
+
+def test_environment_info_alone_declares_kms_key_and_readers_for_every_secret(playbook, aws_proxy, sm, moto_server):
+    import boto3
+
+    key_id = boto3.client("kms", endpoint_url=moto_server.url, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing").create_key()["KeyMetadata"]["KeyId"]
+    value = "CanaryEnvironmentValue-8e7d6c"
+    # As an AWX credential injects them: environment variables only; one secret with a value as an extra var.
+    env = {"ENVIRONMENT_INFO": json.dumps({"name": "kmsenv", "region": "us-east-1", "kms_key_id": key_id,
+                                           "readers": [READER], "tags": {"environment": "kmsenv"}}),
+           "SECRET_NAMES": "api-key, session-key"}
+    extra = {"environment_secrets_secrets": [{"name": "db", "value": value}]}
+    first = playbook(MANAGE, env=env, extra_vars=extra).assert_ok()
+    assert role_result(first)["summary"]["created"] == 3
+    for name in ("kmsenv/api-key", "kmsenv/session-key", "kmsenv/db"):
+        assert sm.describe_secret(SecretId=name)["KmsKeyId"].endswith(key_id), name
+        assert readers_in(sm, name) == [READER], name
+    assert summary(first)[0] == "Environment kmsenv: region us-east-1, prefix kmsenv/, the default AWS credential chain"
+
+    aws_proxy.reset()
+    again = playbook(MANAGE, env=env, extra_vars=extra).assert_ok()
+    assert role_result(again)["changed"] is False
+    assert summary(again)[3] == "Changed: none"
+    assert aws_proxy.write_count() == 0
+    assert "changed=0" in again.stdout
+    for run in (first, again):
+        run.assert_no_leak(value)
+
+
+def test_per_secret_access_options_through_environment_secrets_secrets(playbook, aws_proxy, sm):
+    first_value, second_value = "CanaryVersionOne-11aa", "CanaryVersionTwo-22bb"
+    deny_delete = {"Sid": "DenyDelete", "Effect": "Deny", "Principal": "*", "Action": "secretsmanager:DeleteSecret",
+                   "Resource": "*"}
+    base = {"environment_secrets_environment_info": {"name": "peritem", "region": "us-east-1"}}
+    secrets = [{"name": "shared", "readers": [READER]},
+               {"name": "replicated", "replica_regions": [{"region": "eu-west-1"}]},
+               {"name": "guarded", "resource_policy": {"Version": "2012-10-17", "Statement": [deny_delete]}},
+               {"name": "versioned", "value": first_value}]
+    playbook(MANAGE, extra_vars=dict(base, environment_secrets_secrets=secrets)).assert_ok()
+    assert readers_in(sm, "peritem/shared") == [READER]
+    assert [r["Region"] for r in sm.describe_secret(SecretId="peritem/replicated")["ReplicationStatus"]] == ["eu-west-1"]
+    guarded = json.loads(sm.get_resource_policy(SecretId="peritem/guarded")["ResourcePolicy"])
+    assert [statement["Sid"] for statement in guarded["Statement"]] == ["DenyDelete"]
+    first_id = sm.get_secret_value(SecretId="peritem/versioned")["VersionId"]
+
+    playbook(MANAGE, extra_vars=dict(base, environment_secrets_stack_job_settings={"overwrite": True},
+                                     environment_secrets_secrets=[{"name": "versioned", "value": second_value}])
+             ).assert_ok()
+    rollback = [{"name": "versioned", "current_version_id": first_id}]
+    rolled = playbook(MANAGE, extra_vars=dict(base, environment_secrets_secrets=rollback)).assert_ok()
+    assert role_result(rolled)["secrets"][0]["changes"] == ["current_version_id"]
+    # moto moves the labels but not its default version: read by label, as AWS defines AWSCURRENT.
+    assert sm.get_secret_value(SecretId="peritem/versioned", VersionStage="AWSCURRENT")["SecretString"] == first_value
+    aws_proxy.reset()
+    again = playbook(MANAGE, extra_vars=dict(base, environment_secrets_secrets=secrets[:3] + rollback)).assert_ok()
+    assert role_result(again)["changed"] is False and aws_proxy.write_count() == 0
+    rolled.assert_no_leak(first_value, second_value)
+
+
+def test_every_bad_input_at_once_is_one_message_and_no_aws_call_sts_included(playbook, aws_proxy):
+    canary = "CanaryBadEverywhere-4d3c2b"
+    env = {"ENVIRONMENT_INFO": json.dumps({"name": "many", "region": "us-east-1", "account_id": "111122223333",
+                                           "readers": ["not-an-arn"], "colour": "blue"}),
+           "STACK_JOB_SETTINGS": json.dumps({"concurrency": 100, "kms_key_id": "alias/x"}),
+           "SECRET_NAMES": json.dumps(["a", "b", ""])}
+    extra = {"environment_secrets_aws_credential_id": "ops",
+             "environment_secrets_aws_credentials": {"ops": {"access_key": "AKIAEXAMPLE", "secret_key": canary,
+                                                             "role_arn": "arn:aws:iam::111122223333:role/ops"}},
+             "environment_secrets_secrets": [{"name": "fine", "value": canary},
+                                             {"name": "bad one", "value": canary, "generate": {"length": 0}}]}
+    run = playbook(MANAGE, env=env, extra_vars=extra)
+    assert run.rc == 2
+    (message,) = [e["result"]["msg"] for e in run.entries("Fail on bad input, naming every problem")]
+    # In this order; the lists of allowed keys grow with the module's options, so only their start is pinned.
+    expected = [
+        "ENVIRONMENT_INFO has unknown key(s) colour (allowed: name, region, account_id, secret_prefix, description, ",
+        "STACK_JOB_SETTINGS has unknown key(s) kms_key_id (kms_key_id belongs in ENVIRONMENT_INFO; allowed: dry_run, "
+        "diff, ",
+        "SECRET_NAMES[2] must be a non-empty string",
+        "STACK_JOB_SETTINGS.concurrency: concurrency is 100; it must be 1 to 64",
+        "ENVIRONMENT_INFO.readers: readers are not IAM role, user or account ARNs: 'not-an-arn'",
+        "environment_secrets_secrets[1] ('bad one'): the name has characters Secrets Manager does not allow (' '); "
+        "use letters, digits and /_+=.@-",
+        "environment_secrets_secrets[1] ('bad one'): give at most one of value, json_value, binary_value, generate; "
+        "got value, generate",
+        "environment_secrets_secrets[1] ('bad one'): generate.length is 0; it must be 1 to 4096",
+    ]
+    assert message.startswith("Bad input for envops.aws_secrets.environment_secrets, environment many (8 problems): "
+                              + expected[0]), message
+    positions = [message.find(fragment) for fragment in expected]
+    assert -1 not in positions and positions == sorted(positions), (positions, message)
+    assert aws_proxy.calls() == [], "no AWS call at all, STS included"
+    run.assert_no_leak(canary)
+
+
+def test_vaulted_values_and_credentials_in_the_inventory(playbook, sm, tmp_path):
+    import subprocess
+
+    from tests.support.playbook import ansible_bin
+
+    value = "CanaryVaultedValue-0f1e2d"
+    password = tmp_path / "vault-password"
+    password.write_text("vault-test-password\n")
+    encrypted = subprocess.run([ansible_bin("ansible-vault"), "encrypt_string", "--vault-password-file",
+                                str(password), value, "--name", "value"], check=True, capture_output=True,
+                               text=True, env={"PATH": "/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1"}).stdout
+    # "value: !vault |" and its block, as keys of the item "- name: db"
+    item_value = "".join("        " + line + "\n" for line in encrypted.strip().splitlines())
+    inventory = tmp_path / "vaulted.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n    localhost:\n      environment_secrets_environment_info: {name: vaulted, region: us-east-1}\n"
+        "      environment_secrets_secrets:\n      - name: db\n" + item_value)
+    run = playbook(MANAGE, inventory=inventory, verbosity=3,
+                   extra_args=["--vault-password-file", str(password)]).assert_ok()
+    assert sm.get_secret_value(SecretId="vaulted/db")["SecretString"] == value
+    run.assert_no_leak(value)
