@@ -525,7 +525,7 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state 
 
 def run(module):
     try:
-        declaration = declare(module.params)
+        declaration = declare(module.params, region=module.region)
     except DeclarationError as error:
         module.fail_json(msg=str(error), problems=error.problems)
     module.no_log_values.update(declaration.sensitive_values)
@@ -559,7 +559,7 @@ def run(module):
         outcomes = apply_plans(
             plans, calls, declaration.concurrency, declaration.fail_fast, module.no_log_values.update
         )
-    result = build_result(plans, outcomes, with_diff=module._diff, prefix=declaration.prefix)
+    result = build_result(plans, outcomes, with_diff=module._diff, prefix=declaration.prefix, warn=warn)
     result["api_calls"] = dict(calls.calls_by_operation)
     message = failure_message(result)
     if message:

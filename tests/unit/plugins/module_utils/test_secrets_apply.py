@@ -66,14 +66,19 @@ def test_conflicting_create_reconciles_with_the_described_secret(make_params):
 
 
 def test_lost_answer_of_our_own_create_counts_as_created(make_params):
-    declaration = declare(make_params(secrets=[{"name": "a", "value": "v"}]))
-    token = plan_all(declaration, {})[0].value_token
+    sent = []
+
+    def create(ClientRequestToken, **_):
+        sent.append(ClientRequestToken)
+        raise client_error("ResourceExistsException")
+
     calls = FakeCalls({
-        "create_secret": client_error("ResourceExistsException"),
-        "describe_secret": {"Name": "a", "ARN": ARN.format("a"), "VersionIdsToStages": {token: ["AWSCURRENT"]}},
+        "create_secret": create,
+        "describe_secret": lambda **_: {"Name": "a", "ARN": ARN.format("a"),
+                                        "VersionIdsToStages": {sent[0]: ["AWSCURRENT"]}},
     })
     outcomes = outcomes_of(make_params, calls, secrets=[{"name": "a", "value": "v"}])
-    assert outcomes[0].action == "created" and outcomes[0].version_id == token
+    assert outcomes[0].action == "created" and outcomes[0].version_id == sent[0]
 
 
 def test_one_failure_does_not_stop_the_others(make_params):
@@ -85,7 +90,7 @@ def test_one_failure_does_not_stop_the_others(make_params):
     calls = FakeCalls({"create_secret": create})
     outcomes = outcomes_of(make_params, calls, names=["a", "b", "c"])
     assert [outcome.action for outcome in outcomes.values()] == ["created", "failed", "created"]
-    assert outcomes[1].error == {"code": "AccessDeniedException", "message": "denied"}
+    assert outcomes[1].error == {"code": "AccessDeniedException", "message": "denied", "step": "CreateSecret"}
 
 
 def test_fail_fast_stops_starting_new_secrets(make_params):

@@ -53,14 +53,6 @@ def test_sensitive_forms_of_json_value_include_every_dump_style():
     assert base64.b64encode(values.dump_json(value).encode()).decode() in forms
 
 
-def test_request_token_ignores_value_and_tracks_state():
-    first = values.request_token("a", "value", "v1", ["v1"])
-    assert first == values.request_token("a", "value", "v1", ["v1"])
-    assert first != values.request_token("a", "value", "v1", ["v1", "v2"])
-    assert first != values.request_token("b", "value", "v1", ["v1"])
-    assert len(first) == 36
-
-
 def test_json_leaves_are_sensitive_too():
     forms = values.sensitive_forms({"user": "app", "nested": [{"password": "G3n"}], "port": 5432})
     assert {"app", "G3n", "5432"} <= forms
