@@ -9,7 +9,7 @@ import json
 import boto3
 import pytest
 
-from tests.integration.test_set_module import MODULE
+from tests.integration.test_access_features import rotation_lambda  # noqa: F401 - a fixture
 from tests.integration.test_set_module import TASK
 from tests.integration.test_set_module import play
 from tests.support.aws_proxy import _json_or_none
@@ -21,7 +21,6 @@ INFO = "envops.aws_secrets.aws_secrets_manager_info"
 POLICY = {"Version": "2012-10-17", "Statement": [{"Sid": "Ops", "Effect": "Allow",
                                                   "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
                                                   "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}
-ROTATION = {"lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:rotate", "automatically_after_days": 30}
 
 
 class _Recorder:
@@ -84,10 +83,12 @@ def test_info_refuses_an_empty_name_before_any_call(playbook, aws_proxy):
 
 # --- item 1: a failure after a write hides nothing -------------------------------------------------------
 
-def test_created_then_failed_reports_the_write_and_the_rerun_converges(playbook, aws_proxy, sm):
+def test_created_then_failed_reports_the_write_and_the_rerun_converges(
+        playbook, aws_proxy, sm, rotation_lambda):  # noqa: F811 - the fixture
     canary = "CANARY-partial-create-1a2b"
+    rotation = {"lambda_arn": rotation_lambda, "automatically_after_days": 30}
     args = {"prefix": "pf/", "secrets": [{"name": "a", "value": canary, "resource_policy": POLICY,
-                                          "rotation": ROTATION}, {"name": "b"}]}
+                                          "rotation": rotation}, {"name": "b"}]}
     aws_proxy.add_rule(access_denied_for("pf/a", ops=["RotateSecret"]))
     failed = playbook(play(args), diff=True, verbosity=4)
     assert failed.rc != 0
@@ -190,8 +191,8 @@ def test_env_name_collisions_warn_and_env_name_resolves_them(playbook, sm):
 def test_the_arn_suffix_warning_is_given_only_when_creating(playbook):
     args = {"names": ["app-config", "db-master"]}
     first = playbook(play(args)).assert_ok()
-    assert first.output.count("the name ends with a hyphen and six characters") == 2
-    assert "names[0] ('app-config'): the name ends with a hyphen" in first.output
+    warnings = [text for text in first.result(TASK).get("warnings", []) if "hyphen and six characters" in text]
+    assert len(warnings) == 2 and warnings[0].startswith("names[0] ('app-config'): the name ends with a hyphen")
     rerun = playbook(play(args)).assert_ok()
     assert "hyphen and six characters" not in rerun.output
 
@@ -299,50 +300,123 @@ def test_a_collision_with_another_job_says_what_happened(playbook, aws_proxy, sm
 
 # --- item 13: tokens after rollback and roll-forward, as real AWS lists versions ----------------------------
 
-class _LabelledVersionsOnly:
-    """ListSecrets as real AWS answers it: SecretVersionsToStages holds only versions that have a label
-    (moto also lists unlabelled ones, so it cannot show the token reuse)."""
+class _AwsVersionedSecret:
+    """One secret served by the proxy the way real Secrets Manager keeps versions, where moto cannot:
+
+    * ListSecrets' SecretVersionsToStages holds only labelled versions (moto lists unlabelled ones too);
+    * UpdateSecretVersionStage really moves AWSCURRENT, so the next PutSecretValue demotes the right version
+      (moto keeps its old default version and ends up with two AWSCURRENT labels after a rollback);
+    * a reused ClientRequestToken with another value is refused (ResourceExistsException), and one with the
+      same value is ignored, answering the existing version's labels.
+    Every other secret goes to moto as usual.
+    """
+
+    def __init__(self, name):
+        self.name = name
+        self.arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:{0}-AbCdEf".format(name)
+        self.versions = {}  # version id -> {"value", "stages"}, in creation order
+        self.exists = False
+
+    def _mine(self, body):
+        ids = [body.get(key) for key in ("SecretId", "Name")] + list(body.get("SecretIdList") or [])
+        return any(sid in (self.name, self.arn) for sid in ids if isinstance(sid, str))
+
+    def _current(self):
+        return next((vid for vid, version in self.versions.items() if "AWSCURRENT" in version["stages"]), None)
+
+    def current_value(self):
+        return self.versions[self._current()]["value"]
+
+    def _write(self, token, value):
+        if token in self.versions:
+            if self.versions[token]["value"] != value:
+                return error_response("ResourceExistsException", "You can't use ClientRequestToken {0} because that "
+                                      "value is already in use for a version of secret {1}.".format(token, self.arn))
+            return json_response(200, {"ARN": self.arn, "Name": self.name, "VersionId": token,
+                                       "VersionStages": list(self.versions[token]["stages"])})
+        current = self._current()
+        for version in self.versions.values():
+            version["stages"] = [stage for stage in version["stages"] if stage != "AWSPREVIOUS"]
+        if current:
+            self.versions[current]["stages"] = ["AWSPREVIOUS"]
+        self.versions[token] = {"value": value, "stages": ["AWSCURRENT"]}
+        return json_response(200, {"ARN": self.arn, "Name": self.name, "VersionId": token,
+                                   "VersionStages": ["AWSCURRENT"]})
+
+    def _entry(self):
+        return {"ARN": self.arn, "Name": self.name, "SecretVersionsToStages": {
+            vid: list(version["stages"]) for vid, version in self.versions.items() if version["stages"]}}
+
+    def on_request(self, service, op, body, call_index):  # noqa: ARG002
+        if not isinstance(body, dict) or op == "ListSecrets" or not self._mine(body):
+            return None
+        if op == "CreateSecret":
+            self.exists = True
+            return self._write(body["ClientRequestToken"], body["SecretString"])
+        if op == "PutSecretValue":
+            return self._write(body["ClientRequestToken"], body["SecretString"])
+        if op == "BatchGetSecretValue":
+            return json_response(200, {"SecretValues": [{"ARN": self.arn, "Name": self.name,
+                                                         "SecretString": self.current_value()}], "Errors": []})
+        if op == "ListSecretVersionIds":
+            return json_response(200, {"ARN": self.arn, "Name": self.name, "Versions": [
+                {"VersionId": vid, "VersionStages": list(version["stages"])} for vid, version in self.versions.items()]})
+        if op == "UpdateSecretVersionStage":
+            removed, moved = body.get("RemoveFromVersionId"), body["MoveToVersionId"]
+            if removed != self._current():
+                return error_response("InvalidParameterException", "Version stage AWSCURRENT not found in version")
+            for version in self.versions.values():
+                version["stages"] = [stage for stage in version["stages"] if stage != "AWSPREVIOUS"]
+            self.versions[removed]["stages"] = ["AWSPREVIOUS"]
+            self.versions[moved]["stages"] = [stage for stage in self.versions[moved]["stages"]] + ["AWSCURRENT"]
+            return json_response(200, {"ARN": self.arn, "Name": self.name})
+        return error_response("InvalidRequestException", "{0} is not imitated for {1}".format(op, self.name))
 
     def on_response(self, service, op, request_body, status, response_body):  # noqa: ARG002
-        if op != "ListSecrets" or status != 200:
+        if op != "ListSecrets" or status != 200 or not self.exists:
             return None
         answer = _json_or_none(response_body)
-        for entry in answer.get("SecretList", []):
-            stages = entry.get("SecretVersionsToStages") or {}
-            entry["SecretVersionsToStages"] = {version: labels for version, labels in stages.items() if labels}
+        values = [value for item in (request_body or {}).get("Filters", []) for value in item.get("Values", [])]
+        if any(self.name.startswith(value) for value in values):
+            answer["SecretList"] = answer.get("SecretList", []) + [self._entry()]
         return answer
 
 
-def test_rollback_and_roll_forward_write_every_new_value(playbook, aws_proxy, sm):
-    aws_proxy.add_rule(_LabelledVersionsOnly())
+def test_rollback_and_roll_forward_write_every_new_value(playbook, aws_proxy):
+    service = aws_proxy.add_rule(_AwsVersionedSecret("roll/a"))
     canaries = {letter: "CANARY-roll-{0}-1e2f".format(letter) for letter in "ABCD"}
-    name = "roll/a"
 
     def write(letter):
-        run = playbook(play({"overwrite": True, "secrets": [{"name": name, "value": canaries[letter]}]}),
+        run = playbook(play({"overwrite": True, "secrets": [{"name": service.name, "value": canaries[letter]}]}),
                        verbosity=4).assert_ok()
         run.assert_no_leak(*canaries.values())
         return entry_of(run)
 
     def roll_to(version_id):
-        return entry_of(playbook(play({"secrets": [{"name": name, "current_version_id": version_id}]})).assert_ok())
+        run = playbook(play({"secrets": [{"name": service.name, "current_version_id": version_id}]})).assert_ok()
+        assert service.versions[version_id]["stages"] == ["AWSCURRENT"]
+        return entry_of(run)
 
     versions = {"A": write("A")["version_id"], "B": write("B")["version_id"]}
     roll_to(versions["A"])
+    before_c = service._entry()["SecretVersionsToStages"]
     versions["C"] = write("C")["version_id"]
-    roll_to(versions["B"])
+    roll_to(versions["B"])  # B is unlabelled by now: the module finds it with ListSecretVersionIds
     roll_to(versions["A"])
+    assert service._entry()["SecretVersionsToStages"] == before_c, "before D the secret looks as before C"
     d = write("D")
     assert d["action"] == "updated" and d["version_id"] not in versions.values()
-    assert sm.get_secret_value(SecretId=name)["SecretString"] == canaries["D"]
+    assert service.current_value() == canaries["D"]
     assert write("D")["action"] == "unchanged"
 
-    # The same value again on a state seen before: AWS ignores the repeated token, the module makes it current.
-    roll_to(versions["C"])
+    # C again on exactly the state C was first written on: the token repeats, AWS ignores the write (the
+    # version holding C keeps no label), so the module makes that version current.
+    roll_to(versions["B"])
     roll_to(versions["A"])
+    assert service._entry()["SecretVersionsToStages"] == before_c
     again = write("C")
-    assert again["action"] == "updated"
-    assert sm.get_secret_value(SecretId=name)["SecretString"] == canaries["C"]
+    assert again["action"] == "updated" and again["version_id"] == versions["C"]
+    assert service.current_value() == canaries["C"]
     assert write("C")["action"] == "unchanged"
 
 
