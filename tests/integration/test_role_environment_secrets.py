@@ -218,6 +218,9 @@ BAD_INPUTS = [
     pytest.param({"environment_secrets_secrets": [{"name": "x", "value": "CanaryBadInput-77", "json_value": {}}]},
                  "environment_secrets_secrets[0] (x) sets more than one of json_value, value", id="two-values"),
     pytest.param({"environment_secrets_names": ["ok", "ok"]}, "bad/ok: declared more than once", id="duplicate"),
+    # A full match: Python's (and Jinja's) "$" alone would let a final newline through.
+    pytest.param({"environment_secrets_names": ["db\n"]}, "only letters, digits and /_+=.@- are allowed",
+                 id="trailing-newline"),
 ]
 
 
