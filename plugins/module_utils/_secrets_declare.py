@@ -279,13 +279,13 @@ def _payload_of(item: dict, where: str) -> Tuple[Optional[SecretPayload], List[s
             payload = binary_payload(decode_base64(item["binary_value"]))
         else:
             return None, []
+        size = payload_size(payload)  # UTF-8 bytes: a lone surrogate cannot be encoded
+    except UnicodeEncodeError:
+        return None, ["{0}: the value has text that is not valid Unicode (a lone surrogate)".format(where)]
     except ValueError as error:
         return None, ["{0}: binary_value {1}".format(where, error)]
-    except (TypeError, ValueError):
+    except TypeError:
         return None, ["{0}: json_value cannot be stored as JSON".format(where)]
-    except UnicodeEncodeError:
-        return None, ["{0}: json_value has text that is not valid Unicode (a lone surrogate)".format(where)]
-    size = payload_size(payload)
     if size > MAX_VALUE_BYTES:
         return None, ["{0}: the value is {1} bytes, over the limit of {2}".format(where, size, MAX_VALUE_BYTES)]
     if size == 0:

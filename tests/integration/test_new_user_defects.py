@@ -9,7 +9,7 @@ import json
 import boto3
 import pytest
 
-from tests.integration.test_access_features import rotation_lambda  # noqa: F401 - a fixture
+from tests.integration import test_access_features
 from tests.integration.test_set_module import TASK
 from tests.integration.test_set_module import play
 from tests.support.aws_proxy import _json_or_none
@@ -18,6 +18,7 @@ from tests.support.aws_proxy import error_response
 from tests.support.aws_proxy import json_response
 
 INFO = "envops.aws_secrets.aws_secrets_manager_info"
+rotation_lambda = test_access_features.rotation_lambda  # the fixture: a rotation function in moto
 POLICY = {"Version": "2012-10-17", "Statement": [{"Sid": "Ops", "Effect": "Allow",
                                                   "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
                                                   "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}
@@ -368,7 +369,7 @@ class _AwsVersionedSecret:
             for version in self.versions.values():
                 version["stages"] = [stage for stage in version["stages"] if stage != "AWSPREVIOUS"]
             self.versions[removed]["stages"] = ["AWSPREVIOUS"]
-            self.versions[moved]["stages"] = [stage for stage in self.versions[moved]["stages"]] + ["AWSCURRENT"]
+            self.versions[moved]["stages"] = list(self.versions[moved]["stages"]) + ["AWSCURRENT"]
             return json_response(200, {"ARN": self.arn, "Name": self.name})
         return error_response("InvalidRequestException", "{0} is not imitated for {1}".format(op, self.name))
 

@@ -165,3 +165,9 @@ def test_item_purge_tags_restore_and_env_name_override_the_module(make_params):
 
 def test_an_empty_tag_value_must_be_asked_for(make_params):
     assert declare(make_params(names=["a"], tags={"team": ""})).secrets[0].tags == {"team": ""}
+
+
+def test_a_lone_surrogate_is_refused_without_quoting_the_value(make_params):
+    _problems, message = problems_of(make_params(secrets=[{"name": "a", "json_value": {"k": "CANARY\ud800"}}]))
+    assert "secrets[0] ('a'): the value has text that is not valid Unicode" in message
+    assert "CANARY" not in message
