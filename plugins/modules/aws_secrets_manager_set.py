@@ -350,8 +350,9 @@ options:
 notes:
   - Bad input is refused before any AWS call. A single message then names every offending item by its index and name.
     The checks cover names outside Secrets Manager's rules (letters, digits and C(/_+=.@-), 1 to 512 characters with
-    the prefix), duplicate full names, more than one value option, values over 65,536 bytes, a bad O(recovery_window)
-    and O(concurrency) out of range.
+    the prefix), empty, null or whitespace-only names, duplicate full names, more than one value option, values over
+    65,536 bytes (in UTF-8), tags with a V(null) value, a replica in the module's own region, a bad or duplicate
+    O(secrets[].env_name), a bad O(recovery_window) and O(concurrency) out of range.
   - A name is checked whole. A final newline does not slip past the check, as it would with Python's C($).
   - The warning about a name that ends with a hyphen and six characters (which Secrets Manager may confuse with an
     ARN's random suffix) is given only when such a secret is being created, once per name.
