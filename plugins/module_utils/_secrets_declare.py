@@ -10,6 +10,7 @@ message names all offending items at once. Internal to the envops.aws_secrets co
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
@@ -31,20 +32,20 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_mask i
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import payload_size
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import string_payload
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
+# Every pattern is used with fullmatch(): "$" alone also matches before a final newline.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9/_+=.@-]+")
 MAX_NAME_LENGTH = 512
-# Secrets Manager appends "-" and six characters to make an ARN; a name that already ends that
-# way makes partial-ARN lookups ambiguous.
-ARN_SUFFIX_LOOKALIKE = re.compile(r"-[A-Za-z0-9]{6}$")
 MAX_TAG_KEY_LENGTH = 128
 MAX_TAG_VALUE_LENGTH = 256
 MAX_TAGS = 50
 MIN_CONCURRENCY, MAX_CONCURRENCY = 1, 64
 MAX_PASSWORD_LENGTH = 4096
 VALUE_OPTIONS = ("value", "json_value", "binary_value", "generate")
-LAMBDA_ARN_PATTERN = re.compile(r"^arn:aws(?:-[a-z]+)*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]{1,64}(?::[\w$-]+)?$")
-REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
-DURATION_PATTERN = re.compile(r"^(?:[1-9]|1\d|2[0-4])h$")
+LAMBDA_ARN_PATTERN = re.compile(r"arn:aws(?:-[a-z]+)*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]{1,64}(?::[\w$-]+)?")
+REGION_PATTERN = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
+DURATION_PATTERN = re.compile(r"(?:[1-9]|1\d|2[0-4])h")
+# ECS and Lambda take environment-variable names of letters, digits and underscores, not starting with a digit.
+ENV_NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MIN_ROTATION_DAYS, MAX_ROTATION_DAYS = 1, 1000
 
 
@@ -74,6 +75,7 @@ class DeclaredSecret:
     readers: Optional[Tuple[str, ...]] = None  # the declared readers, for the cross-account KMS check
     json_merge: bool = False  # manage only the declared top-level keys of json_value
     adopt: bool = False  # add the ownership tag to an existing secret that lacks it
+    env_name: Optional[str] = None  # the variable name in ecs_secrets / lambda_environment; None: derived
 
 
 @dataclass
@@ -114,8 +116,8 @@ def _check_name(full_name: str) -> List[str]:
         problems.append(
             "the full name is {0} characters long, over the limit of {1}".format(len(full_name), MAX_NAME_LENGTH)
         )
-    if full_name and not NAME_PATTERN.match(full_name):
-        bad = sorted({char for char in full_name if not NAME_PATTERN.match(char)})
+    if full_name and not NAME_PATTERN.fullmatch(full_name):
+        bad = sorted({char for char in full_name if not NAME_PATTERN.fullmatch(char)})
         problems.append(
             "the name has characters Secrets Manager does not allow ({0}); use letters, digits and /_+=.@-".format(
                 " ".join(repr(char) for char in bad)
@@ -125,7 +127,7 @@ def _check_name(full_name: str) -> List[str]:
 
 
 def _check_prefix(prefix: str) -> List[str]:
-    if prefix and not NAME_PATTERN.match(prefix):
+    if prefix and not NAME_PATTERN.fullmatch(prefix):
         return ["prefix {0!r} has characters Secrets Manager does not allow".format(prefix)]
     return []
 
@@ -153,7 +155,13 @@ def _check_tags(tags: dict, where: str) -> Tuple[dict, List[str]]:
                 "{0}: tag {1!r} has a {2} value; tag values are strings".format(where, key_text, type(value).__name__)
             )
             continue
-        value_text = "" if value is None else str(value)
+        if value is None:
+            # Almost always a variable that rendered to nothing; an empty tag must be asked for as "".
+            problems.append(
+                "{0}: tag {1!r} has no value (null); give a string, or \"\" for an empty tag".format(where, key_text)
+            )
+            continue
+        value_text = str(value)
         if isinstance(value, bool):
             value_text = value_text.lower()
         if not key_text or len(key_text) > MAX_TAG_KEY_LENGTH:
@@ -224,7 +232,7 @@ def _rotation_of(rotation: Optional[dict], where: str) -> Tuple[Optional[dict], 
     lambda_arn = rotation.get("lambda_arn")
     if not lambda_arn:
         problems.append("{0}: rotation needs lambda_arn (or enabled: false to cancel rotation)".format(where))
-    elif not LAMBDA_ARN_PATTERN.match(lambda_arn):
+    elif not LAMBDA_ARN_PATTERN.fullmatch(lambda_arn):
         problems.append("{0}: rotation.lambda_arn {1!r} is not a Lambda function ARN".format(where, lambda_arn))
     days, expression = rotation.get("automatically_after_days"), rotation.get("schedule_expression")
     rules = {}
@@ -242,7 +250,7 @@ def _rotation_of(rotation: Optional[dict], where: str) -> Tuple[Optional[dict], 
                 where, expression))
         rules["ScheduleExpression"] = expression
     if rotation.get("duration") is not None:
-        if not DURATION_PATTERN.match(rotation["duration"]):
+        if not DURATION_PATTERN.fullmatch(rotation["duration"]):
             problems.append("{0}: rotation.duration {1!r} must be 1h to 24h".format(where, rotation["duration"]))
         rules["Duration"] = rotation["duration"]
     if problems:
@@ -251,15 +259,18 @@ def _rotation_of(rotation: Optional[dict], where: str) -> Tuple[Optional[dict], 
             "rotate_immediately": bool(rotation.get("rotate_immediately"))}, []
 
 
-def _replicas_of(replica_regions: Optional[list], where: str):
+def _replicas_of(replica_regions: Optional[list], where: str, primary_region: Optional[str] = None):
     if replica_regions is None:
         return None, []
     problems = []
     seen = set()
     for replica in replica_regions:
         region = replica.get("region") or ""
-        if not REGION_PATTERN.match(region):
+        if not REGION_PATTERN.fullmatch(region):
             problems.append("{0}: replica region {1!r} is not an AWS region name".format(where, region))
+        elif primary_region and region == primary_region:
+            problems.append("{0}: replica region {1!r} is the region the secret itself is in; a secret cannot be "
+                            "replicated to its own region".format(where, region))
         if region in seen:
             problems.append("{0}: replica region {1!r} is listed twice".format(where, region))
         seen.add(region)
@@ -282,21 +293,49 @@ def _payload_of(item: dict, where: str) -> Tuple[Optional[SecretPayload], List[s
         if item.get("value") is not None:
             payload = string_payload(item["value"])
         elif item.get("json_value") is not None:
-            payload = json_payload(item["json_value"])
+            document, problem = _json_document(item["json_value"])
+            if problem:
+                return None, ["{0}: json_value {1}".format(where, problem)]
+            payload = json_payload(document)
         elif item.get("binary_value") is not None:
             payload = binary_payload(decode_base64(item["binary_value"]))
         else:
             return None, []
+        size = payload_size(payload)  # UTF-8 bytes: a lone surrogate cannot be encoded
+    except UnicodeEncodeError:
+        return None, ["{0}: the value has text that is not valid Unicode (a lone surrogate)".format(where)]
     except ValueError as error:
         return None, ["{0}: binary_value {1}".format(where, error)]
     except TypeError:
         return None, ["{0}: json_value cannot be stored as JSON".format(where)]
-    size = payload_size(payload)
     if size > MAX_VALUE_BYTES:
         return None, ["{0}: the value is {1} bytes, over the limit of {2}".format(where, size, MAX_VALUE_BYTES)]
     if size == 0:
         return None, ["{0}: the value is empty; Secrets Manager does not store an empty value".format(where)]
     return payload, []
+
+
+def _json_document(json_value) -> Tuple[object, Optional[str]]:
+    """A JSON object or array, given as such or as JSON text; messages never quote the value."""
+    document = json_value
+    if isinstance(json_value, str):
+        try:
+            document = json.loads(json_value)
+        except ValueError:
+            return None, "is not valid JSON text"
+    if isinstance(document, (dict, list)):
+        return document, None
+    return None, "must be a JSON object or array, not a {0}; give a plain string as value".format(
+        "JSON text of a scalar" if isinstance(json_value, str) else type(json_value).__name__)
+
+
+def _name_problem(name) -> Optional[str]:
+    """An empty, null or whitespace-only name would otherwise become exactly the prefix."""
+    if name is None:
+        return "the name is null"
+    if not str(name).strip():
+        return "the name is empty or only whitespace"
+    return None
 
 
 def _declared_items(params: dict) -> List[Tuple[str, dict]]:
@@ -306,8 +345,11 @@ def _declared_items(params: dict) -> List[Tuple[str, dict]]:
     return items
 
 
-def declare(params: dict) -> Declaration:
-    """Validate the module's params; raise DeclarationError naming every offending item."""
+def declare(params: dict, region: Optional[str] = None) -> Declaration:
+    """Validate the module's params; raise DeclarationError naming every offending item.
+
+    region is the module's own region, where a replica cannot go; None skips that check.
+    """
     problems: List[str] = []
     warnings: List[str] = []
     sensitive_values: set = set()
@@ -334,7 +376,7 @@ def declare(params: dict) -> Declaration:
 
     module_policy, policy_problems = _policy_of(params.get("resource_policy"), params.get("readers"), "module")
     module_rotation, rotation_problems = _rotation_of(params.get("rotation"), "module")
-    module_replicas, replica_problems = _replicas_of(params.get("replica_regions"), "module")
+    module_replicas, replica_problems = _replicas_of(params.get("replica_regions"), "module", region)
     problems += policy_problems + rotation_problems + replica_problems
 
     items = _declared_items(params)
@@ -343,16 +385,16 @@ def declare(params: dict) -> Declaration:
 
     declared: List[DeclaredSecret] = []
     first_label_by_name = {}
+    first_label_by_env_name = {}
     for label, item in items:
         name = item.get("name")
         where = _describe(label, name)
         full_name = prefix + (name or "")
-        item_problems = ["{0}: {1}".format(where, problem) for problem in _check_name(full_name)]
-        if name is not None and not item_problems and ARN_SUFFIX_LOOKALIKE.search(full_name):
-            warnings.append(
-                "{0}: the name ends with a hyphen and six characters, which Secrets Manager may confuse with "
-                "the random suffix of an ARN".format(where)
-            )
+        if _name_problem(name):
+            item_problems = ["{0}: {1}".format(label if name is None else "{0} ({1!r})".format(label, name),
+                                               _name_problem(name))]
+        else:
+            item_problems = ["{0}: {1}".format(where, problem) for problem in _check_name(full_name)]
         if full_name in first_label_by_name:
             item_problems.append(
                 "{0}: duplicate of {1}; the full name {2!r} is declared twice".format(
@@ -405,7 +447,7 @@ def declare(params: dict) -> Declaration:
             item_problems += rotation_problems
         replicas = module_replicas
         if item.get("replica_regions") is not None:
-            replicas, replica_problems = _replicas_of(item["replica_regions"], where)
+            replicas, replica_problems = _replicas_of(item["replica_regions"], where, region)
             item_problems += replica_problems
         current_version_id = item.get("current_version_id")
         if current_version_id is not None and given_value_options:
@@ -420,6 +462,16 @@ def declare(params: dict) -> Declaration:
         json_merge = json_merge and payload is not None and payload.kind == "json"
         if json_merge and not isinstance(payload.parsed_json, dict):
             item_problems.append("{0}: json_merge needs json_value to be a JSON object".format(where))
+        env_name = item.get("env_name")
+        if env_name is not None:
+            if not ENV_NAME_PATTERN.fullmatch(env_name):
+                item_problems.append("{0}: env_name {1!r} must be letters, digits and underscores, not starting "
+                                     "with a digit".format(where, env_name))
+            elif env_name in first_label_by_env_name:
+                item_problems.append("{0}: env_name {1!r} is also given to {2}".format(
+                    where, env_name, first_label_by_env_name[env_name]))
+            else:
+                first_label_by_env_name[env_name] = label
 
         generate = item.get("generate")
         if generate is not None:
@@ -437,13 +489,13 @@ def declare(params: dict) -> Declaration:
                 state=item.get("state") or params["state"],
                 description=item["description"] if item.get("description") is not None else params.get("description"),
                 tags=tags,
-                purge_tags=params["purge_tags"],
+                purge_tags=_item_or_module(item, params, "purge_tags"),
                 kms_key_id=item.get("kms_key_id") or params.get("kms_key_id"),
                 payload=payload,
                 generate=generate if payload is None else None,
                 overwrite=item["overwrite"] if item.get("overwrite") is not None else params["overwrite"],
                 recovery_window=recovery_window,
-                restore=params["restore"],
+                restore=_item_or_module(item, params, "restore"),
                 policy=policy,
                 block_public_policy=_item_or_module(item, params, "block_public_policy"),
                 rotation=rotation,
@@ -454,6 +506,7 @@ def declare(params: dict) -> Declaration:
                 readers=_declared_readers(item, params),
                 json_merge=json_merge,
                 adopt=bool(_item_or_module(item, params, "adopt")),
+                env_name=env_name,
             )
         )
 
@@ -477,7 +530,12 @@ def info_problems(params: dict) -> Tuple[List[str], Optional[dict]]:
     prefix = params.get("prefix") or ""
     problems += _check_prefix(prefix)
     for index, name in enumerate(params.get("names") or []):
-        where = _describe("names[{0}]".format(index), name)
+        label = "names[{0}]".format(index)
+        if _name_problem(name):
+            problems.append("{0}: {1}".format(label if name is None else "{0} ({1!r})".format(label, name),
+                                              _name_problem(name)))
+            continue
+        where = _describe(label, name)
         problems += ["{0}: {1}".format(where, problem) for problem in _check_name(prefix + (name or ""))]
     problems += _check_concurrency(params.get("concurrency"))
     tags = None

@@ -77,15 +77,18 @@ def describe_all(
     calls, current_by_name: Dict[str, CurrentSecret], include_replicas: bool, include_versions: bool,
     include_policy: bool, concurrency: int,
 ) -> List[dict]:
-    """Views of every secret, in name order; per-secret reads run in parallel and only when asked for."""
-    request = DetailRequest(replicas=include_replicas, policy=include_policy)
+    """Views of every secret, in name order; per-secret reads run in parallel and only when asked for.
+
+    Replicas the listing already gave are used as they are: DescribeSecret is only for the others.
+    """
 
     def describe(name: str) -> dict:
         current = current_by_name[name]
         readable = not current.scheduled_for_deletion
-        if request.replicas or (request.policy and readable):
-            current = read_details(calls, current, DetailRequest(replicas=include_replicas,
-                                                                 policy=include_policy and readable))
+        request = DetailRequest(replicas=include_replicas and current.replicas is None,
+                                policy=include_policy and readable)
+        if request:
+            current = read_details(calls, current, request)
         versions = list_versions(calls, current.arn) if include_versions and readable else None
         return secret_view(current, versions, with_policy=include_policy)
 
@@ -94,3 +97,12 @@ def describe_all(
         return []
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(names)))) as pool:
         return list(pool.map(describe, names))
+
+
+def missing_names(wanted: List[str], current_by_name: Dict[str, CurrentSecret]) -> List[str]:
+    """The declared full names that were not found, in the order given, each once."""
+    missing = []
+    for name in wanted:
+        if name not in current_by_name and name not in missing:
+            missing.append(name)
+    return missing

@@ -48,7 +48,7 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import dump_json
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import json_payload
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import payload_size
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import request_token
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import write_token
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 DELETED, RESTORED, ABSENT, FAILED = "deleted", "restored", "absent", "failed"
@@ -210,6 +210,18 @@ def details_needed(declared: Optional[DeclaredSecret], current: Optional[Current
     )
 
 
+def replica_failed(replica: dict) -> bool:
+    return (replica.get("status") or "").lower() == "failed"
+
+
+def replication_failure(region: str, status_message: Optional[str]) -> dict:
+    """The error of a secret whose replica AWS reports as Failed, with AWS's own status message."""
+    return {"code": "ReplicationFailed",
+            "message": "the replica in {0} failed: {1}. force_overwrite_replica: true removes it and replicates "
+                       "again, overwriting a secret of the same name there".format(
+                           region, status_message or "no status message")}
+
+
 def _readers_merged(plan: SecretPlan, declared: DeclaredSecret, current: Optional[CurrentSecret]):
     """The policy to hold when only `readers` is managed: the current one with the readers statement."""
     current_policy = current.policy if current else None
@@ -256,14 +268,18 @@ def _plan_access(plan: SecretPlan, declared: DeclaredSecret, current: Optional[C
         declared_regions = dict(declared.replicas)
         for region, kms_key_id in declared.replicas:
             existing = current_replicas.get(region)
-            if existing is not None and kms_key_id is not None:
+            failed = existing is not None and replica_failed(existing)
+            if failed and not declared.force_overwrite_replica:
+                plan.error = replication_failure(region, existing.get("status_message"))
+                return
+            if existing is not None and not failed and kms_key_id is not None:
                 same, key_error = _keys_match(kms_keys, region, existing["kms_key_id"], kms_key_id)
                 if key_error:
                     plan.error = key_error
                     return
                 if same:
                     continue
-            elif existing is not None:
+            elif existing is not None and not failed:
                 continue
             if existing is not None:
                 plan.replicas_to_remove.append(region)  # a replica is re-keyed by replacing it
@@ -338,7 +354,7 @@ def _plan_create(declared: DeclaredSecret) -> SecretPlan:
         changes=changes,
         create=create,
         write_value=writes_value,
-        value_token=request_token(declared.full_name, "create", None, ()) if writes_value else None,
+        value_token=write_token(declared.full_name, "create", None, (), None, None) if writes_value else None,
         before={"state": "absent"},
         after=after,
         ownership=OWNED,
@@ -507,7 +523,12 @@ def plan_present(
     if write_value:
         plan.write_value = True
         plan.changes.append("value")
-        plan.value_token = request_token(current.name, "value", current.current_version_id, current.version_ids)
+        replaced = None
+        if current_value is not None and not current_value.error_code and not current.scheduled_for_deletion:
+            replaced = current_value.binary if current_value.binary is not None else (
+                current_value.string.encode("utf-8") if current_value.string is not None else None)
+        plan.value_token = write_token(current.name, "value", current.current_version_id, current.version_ids,
+                                       declared.payload, replaced)
 
     update = {}
     if declared.description is not None:

@@ -57,7 +57,7 @@ def parse_policy(policy) -> object:
 
 
 def bad_reader_arns(readers: Sequence[str]) -> List[str]:
-    return [reader for reader in readers if not READER_ARN_PATTERN.match(str(reader))]
+    return [reader for reader in readers if not READER_ARN_PATTERN.fullmatch(str(reader))]
 
 
 def _principal(reader: str) -> str:

@@ -55,7 +55,8 @@ SECRET_ITEM_OPTIONS = dict(
     tags=dict(type="dict"),
     kms_key_id=dict(type="str"),
     value=dict(type="str", no_log=True),
-    json_value=dict(type="dict", no_log=True),
+    # raw: a JSON object or array (or JSON text of one); _secrets_declare checks which.
+    json_value=dict(type="raw", no_log=True),
     binary_value=dict(type="str", no_log=True),
     generate=dict(type="dict", options=GENERATE_OPTIONS),
     overwrite=dict(type="bool"),
@@ -67,6 +68,9 @@ SECRET_ITEM_OPTIONS = dict(
     current_version_id=dict(type="str"),
     json_merge=dict(type="bool"),
     adopt=dict(type="bool"),
+    env_name=dict(type="str"),
+    purge_tags=dict(type="bool"),
+    restore=dict(type="bool"),
     **copy.deepcopy(SHARED_ACCESS_OPTIONS),
 )
 
@@ -81,7 +85,7 @@ def info_module_argument_spec() -> dict:
         names=dict(type="list", elements="str", default=[]),
         prefix=dict(type="str", default=""),
         tags=dict(type="dict"),
-        include_replicas=dict(type="bool", default=True),
+        include_replicas=dict(type="bool", default=False),
         include_versions=dict(type="bool", default=False),
         include_policy=dict(type="bool", default=False),
         concurrency=concurrency_option(),

@@ -292,11 +292,44 @@ def read_values(calls, secret_ids: List[str], concurrency: int) -> Dict[str, Cur
     return values_by_id
 
 
+# Codes that say "the endpoint does not have this operation" rather than "this policy is wrong".
+NOT_IMPLEMENTED_CODES = frozenset({"NotImplemented", "NotImplementedException", "UnknownOperationException",
+                                   "InvalidAction"})
+ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
+# Codes with which ValidateResourcePolicy refuses the policy itself: the secret fails.
+POLICY_REFUSED_CODES = frozenset({"MalformedPolicyDocumentException", "InvalidParameterException"})
+
+
+def _validation_unavailable(error) -> Tuple[str, str]:
+    """(kind, code) of an error that kept ValidateResourcePolicy from judging a policy."""
+    code = error_of(error)["code"]
+    if code in ACCESS_DENIED_CODES:
+        return "denied", code
+    status = None
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    # moto answers an operation it lacks with HTTP 500 and an HTML page, so the "code" is the bare status.
+    if code in NOT_IMPLEMENTED_CODES or (status in (500, 501) and code.isdigit()):
+        return "not implemented", code
+    return "error", code
+
+
+VALIDATION_WARNINGS = {
+    "not implemented": "ValidateResourcePolicy is not implemented at this endpoint ({0}); resource policies were not "
+                       "validated before PutResourcePolicy, whose own checks remain.",
+    "denied": "ValidateResourcePolicy was denied ({0}): grant secretsmanager:ValidateResourcePolicy to have resource "
+              "policies checked before they are written (and in check mode). PutResourcePolicy's own checks remain.",
+    "error": "ValidateResourcePolicy failed ({0}) after its retries; resource policies were not validated before "
+             "PutResourcePolicy, whose own checks remain.",
+}
+
+
 def validate_policies(calls, policies: Dict[int, Tuple[Optional[str], str]], concurrency: int, warn):
     """Errors by key for policies ValidateResourcePolicy rejects; {} when none is rejected.
 
     It is a read, so check mode reports a policy AWS would refuse. An endpoint that cannot validate
-    (moto has no ValidateResourcePolicy) gets one warning, and PutResourcePolicy's own checks remain.
+    gets one warning that says why: the operation is not implemented (moto), it is denied (naming the
+    permission), or it failed. Then validation stops and PutResourcePolicy's own checks remain.
     """
     if not policies:
         return {}
@@ -311,11 +344,13 @@ def validate_policies(calls, policies: Dict[int, Tuple[Optional[str], str]], con
             params["SecretId"] = secret_id
         try:
             answer = calls("validate_resource_policy", **params)
-        except is_boto3_error_code("MalformedPolicyDocumentException") as error:
-            return key, error_of(error)
+        except is_boto3_error_code(list(POLICY_REFUSED_CODES)) as error:
+            refusal = error_of(error)
+            return key, {"code": "PolicyValidationFailed",
+                         "message": "{0}: {1}".format(refusal["code"], refusal["message"])}
         except (BotoCoreError, ClientError) as error:  # pylint: disable=duplicate-except
             if not unavailable:
-                unavailable.append(error_of(error)["code"])
+                unavailable.append(_validation_unavailable(error))
             return key, None
         if answer.get("PolicyValidationPassed", True):
             return key, None
@@ -328,6 +363,6 @@ def validate_policies(calls, policies: Dict[int, Tuple[Optional[str], str]], con
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(policies)))) as pool:
         results = dict(pool.map(validate, policies.items()))
     if unavailable:
-        warn("ValidateResourcePolicy is not available at this endpoint ({0}); resource policies were not "
-             "validated before PutResourcePolicy.".format(unavailable[0]))
+        kind, code = unavailable[0]
+        warn(VALIDATION_WARNINGS[kind].format(code))
     return {key: error for key, error in results.items() if error}

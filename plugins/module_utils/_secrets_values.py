@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -50,10 +53,41 @@ class SecretPayload:
             return False
         if self.kind == "json":
             try:
-                return json.loads(current_string) == self.parsed_json
+                return json_equal(json.loads(current_string), self.parsed_json)
             except ValueError:
                 return False
         return current_string == self.string
+
+
+def _json_kind(value: object) -> str:
+    # bool before int: True is an int to Python, never to JSON's users.
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    if value is None:
+        return "null"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    return type(value).__name__
+
+
+def json_equal(stored: object, declared: object) -> bool:
+    """Parsed JSON compared with types: true is not 1 and 1 is not 1.0, at any depth."""
+    kind = _json_kind(stored)
+    if kind != _json_kind(declared):
+        return False
+    if kind == "object":
+        return set(stored) == set(declared) and all(json_equal(stored[key], declared[key]) for key in stored)
+    if kind == "array":
+        return len(stored) == len(declared) and all(json_equal(a, b) for a, b in zip(stored, declared))
+    return stored == declared
 
 
 def string_payload(value: str) -> SecretPayload:
@@ -65,7 +99,8 @@ def json_payload(value: object) -> SecretPayload:
 
 
 def dump_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    """Compact JSON with sorted keys, as UTF-8 text: "Zürich" stays itself rather than "Z\\u00fcrich"."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def decode_base64(text: str) -> bytes:
@@ -86,19 +121,37 @@ def generated_payload(generated: str, json_key: Optional[str]) -> SecretPayload:
     return string_payload(generated)
 
 
+def payload_bytes(payload: SecretPayload) -> bytes:
+    """The stored bytes: SecretBinary, or SecretString in UTF-8."""
+    if payload.binary is not None:
+        return bytes(payload.binary)
+    return payload.string.encode("utf-8")
+
+
 def payload_size(payload: SecretPayload) -> int:
     if payload.binary is not None:
         return len(payload.binary)
     return len(payload.string.encode("utf-8"))
 
 
-def request_token(full_name: str, purpose: str, current_version_id: Optional[str], version_ids: Iterable[str]) -> str:
-    """A ClientRequestToken for one planned write, derived from the secret and the state it was planned on.
+def write_token(full_name: str, purpose: str, current_version_id: Optional[str], version_ids: Iterable[str],
+                payload: Optional[SecretPayload], current_value: Optional[bytes]) -> str:
+    """The ClientRequestToken of one planned value write; the plan keeps it, so every retry sends it again.
 
-    A retry of the same write carries the same token, so Secrets Manager never makes a second
-    version; another process that planned the same write on the same state derives the same token.
-    The token never depends on the value: it becomes the public VersionId, so a hash of the value
-    there would let anyone with DescribeSecret test guesses of it.
+    Where the value being replaced was read (overwrite=true), the token is an HMAC-SHA256, keyed by a hash of
+    that stored value, over the name, the labelled versions the write was planned on and a hash of the new
+    value. So two runs that make the same change on the same state send the same token (Secrets Manager
+    keeps one version), a different value written on the same state gets a different token (a rollback
+    followed by a new value does not reuse the rolled-back version's token), and the token, which becomes
+    the public VersionId, cannot be used to test guesses of the value without the value it replaced.
+    Elsewhere (a create, a secret without a value, a generated value) nothing secret is shared between runs,
+    so the token is random: a retry still reuses it, and a second run that raced this one is reconciled
+    (CreateSecret meets the existing secret) or converges on its rerun.
     """
-    seed = "|".join([full_name, purpose, current_version_id or "", ",".join(sorted(version_ids))])
-    return str(uuid.uuid5(_TOKEN_NAMESPACE, seed))
+    if payload is None or current_value is None:
+        return str(uuid.uuid4())
+    key = hashlib.sha256(b"envops.aws_secrets write-token key\0" + bytes(current_value)).digest()
+    message = "\0".join([full_name, purpose, current_version_id or "", ",".join(sorted(version_ids)),
+                         payload.kind, hashlib.sha256(payload_bytes(payload)).hexdigest()])
+    digest = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))

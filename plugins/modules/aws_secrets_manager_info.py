@@ -20,7 +20,9 @@ author:
 options:
   names:
     description:
-      - Names of the secrets to report, after O(prefix) is added. A name that does not exist is left out.
+      - Names of the secrets to report, after O(prefix) is added. A name that does not exist is left out of
+        RV(secrets) and listed in RV(missing).
+      - An empty, null or whitespace-only name is refused before any AWS call.
       - Without O(names), every secret under O(prefix) is reported. With neither, every secret in the region is.
     type: list
     elements: str
@@ -34,10 +36,13 @@ options:
     type: dict
   include_replicas:
     description:
-      - Report each secret's replicas with their status. This takes one C(DescribeSecret) per secret, because
-        C(ListSecrets) does not return replicas.
+      - Report each secret's replicas with their status, from one C(DescribeSecret) per secret.
+      - Off by default, so the module reads with C(ListSecrets) only. C(ListSecrets) returns a replicated
+        secret's RV(secrets[].primary_region) but not its replica regions (botocore's model of
+        C(SecretListEntry) has no C(ReplicationStatus)). Where a listing does carry them, they are used and no
+        C(DescribeSecret) is made for that secret.
     type: bool
-    default: true
+    default: false
   include_versions:
     description:
       - Report each secret's versions (ID, staging labels, creation date). This takes one C(ListSecretVersionIds)
@@ -81,8 +86,13 @@ EXAMPLES = r"""
   envops.aws_secrets.aws_secrets_manager_info:
     tags:
       team: payments
-    include_replicas: false
   register: team_secrets
+
+- name: Report the replicas of the replicated secrets, one DescribeSecret each
+  envops.aws_secrets.aws_secrets_manager_info:
+    prefix: shared/
+    include_replicas: true
+  register: replicated
 
 - name: Show which secrets rotate
   ansible.builtin.debug:
@@ -150,7 +160,7 @@ secrets:
       description: Replicas with C(region), C(kms_key_id), C(status) and C(status_message).
       type: list
       elements: dict
-      returned: when O(include_replicas=true)
+      returned: when O(include_replicas=true), or when the listing gave them
     versions:
       description:
         - Versions with C(version_id), C(stages) and C(created_date), oldest first.
@@ -166,6 +176,14 @@ arns:
   description: Name to ARN of every selected secret.
   returned: always
   type: dict
+missing:
+  description:
+    - The full names given in O(names) (prefix included) that were not found, in the order given.
+    - A secret excluded by O(tags) counts as not found. Without O(names), the list is empty.
+  returned: always
+  type: list
+  elements: str
+  sample: ["staging/payments/old-token"]
 api_calls:
   description: The AWS API calls the module made, by operation, without retries.
   returned: always
@@ -182,6 +200,7 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import client_config
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import info_problems
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_info import describe_all
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_info import missing_names
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_spec import info_module_argument_spec
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import list_current
 
@@ -211,6 +230,7 @@ def main():
         changed=False,
         secrets=secrets,
         arns={secret["name"]: secret["arn"] for secret in secrets},
+        missing=missing_names(wanted, current_by_name),
         api_calls=dict(calls.calls_by_operation),
     )
 

@@ -36,6 +36,8 @@ options:
   names:
     description:
       - Names of secrets that must exist, after O(prefix) is added.
+      - An empty, null or whitespace-only name is refused before any AWS call, so that no secret is ever named
+        exactly O(prefix).
       - A missing secret is created without a value, or with a generated one when O(generate) is set.
       - Module-wide options (O(description), O(tags), O(kms_key_id), O(state)...) apply to each.
     type: list
@@ -53,11 +55,23 @@ options:
         type: str
         required: true
       description:
-        description: The secret's description. Overrides O(description).
+        description: The secret's description. Overrides O(description). V("") clears it.
         type: str
       tags:
-        description: Tags, merged over the module-wide O(tags).
+        description: Tags, merged over the module-wide O(tags). A V(null) value is refused, as for O(tags).
         type: dict
+      purge_tags:
+        description: Overrides O(purge_tags) for this secret.
+        type: bool
+      restore:
+        description: Overrides O(restore) for this secret.
+        type: bool
+      env_name:
+        description:
+          - The environment-variable name of this secret in RV(ecs_secrets) and RV(lambda_environment), instead of
+            the one derived from its name.
+          - Letters, digits and underscores, not starting with a digit. Two secrets cannot be given the same one.
+        type: str
       kms_key_id:
         description: KMS key ID, ARN, alias name or alias ARN. Overrides O(kms_key_id).
         type: str
@@ -75,9 +89,15 @@ options:
         type: str
       json_value:
         description:
-          - The value as a dictionary, stored as compact JSON with sorted keys.
-          - Compared with the stored value as parsed JSON, so key order and spacing never count as a change.
-        type: dict
+          - The value as a JSON object (a dictionary) or a JSON array (a list), or JSON text of one of them.
+            It is stored as compact JSON with sorted keys, in UTF-8 (C(Zürich) stays C(Zürich), not C(Z\\u00fcrich)).
+          - A scalar (a number, a boolean, a bare string) is refused; give a plain string as O(secrets[].value).
+          - The 65,536-byte limit is counted in UTF-8 bytes of the stored text.
+          - Compared with the stored value as parsed JSON, so key order, spacing and escaping never count as a
+            change, and a value stored escaped by an earlier version is not rewritten.
+          - The comparison is type-strict at every depth. V(true) is not V(1), and V(1) is not V(1.0), so with
+            O(overwrite=true) a change of type is written.
+        type: raw
       binary_value:
         description: The value as base64-encoded bytes, stored as C(SecretBinary).
         type: str
@@ -177,7 +197,8 @@ options:
         elements: dict
         suboptions: &replica_options
           region:
-            description: The region to replicate to.
+            description:
+              - The region to replicate to. The module's own region is refused before any AWS call.
             type: str
             required: true
           kms_key_id:
@@ -212,7 +233,11 @@ options:
     choices: [present, absent]
     default: present
   description:
-    description: Default description for every secret. Unset means an existing description is left alone.
+    description:
+      - Default description for every secret. Unset means an existing description is left alone.
+      - V("") clears the description (C(UpdateSecret) with an empty C(Description)). moto 5 ignores an empty
+        description in C(UpdateSecret) and keeps the old one, so against moto the secret is reported as
+        C(updated) again on every run; AWS clears it.
     type: str
   tags:
     description:
@@ -221,6 +246,8 @@ options:
       - A secret can hold at most 50 tags, the ownership tag included. More than 49 declared tags are refused before
         any call. With O(purge_tags=false), a secret whose current tags and declared tags add up to more than 50 fails
         with the code C(TooManyTags) before any write to it.
+      - A tag whose value is V(null) is refused before any AWS call, naming the tag. It is almost always a
+        variable that rendered to nothing; give V("") for an empty tag.
     type: dict
   purge_tags:
     description:
@@ -330,7 +357,9 @@ options:
         out, so give V({}) or an empty string to remove the policy.
       - Before a changed policy is written, C(ValidateResourcePolicy) checks it, in check mode too.
         A policy it rejects fails that secret with the code C(PolicyValidationFailed).
-        Where the endpoint cannot validate, one warning is given and C(PutResourcePolicy)'s own checks remain.
+      - Where the policy cannot be validated, one warning says why, and C(PutResourcePolicy)'s own checks remain.
+        The operation may be missing at the endpoint (moto answers HTTP 500). It may be denied, and the warning
+        then names the permission C(secretsmanager:ValidateResourcePolicy). Or it may fail after its retries.
     type: raw
   readers:
     description:
@@ -373,6 +402,10 @@ options:
       - A replica whose declared KMS key differs is re-keyed by replacing it, because AWS cannot change a
         replica's key in place.
       - Deleting a secret first removes its replicas, as AWS requires.
+      - A replica that AWS reports as C(Failed), for example because a secret of the same name already exists in
+        that region, fails the secret with the code C(ReplicationFailed) and AWS's status message. This happens when
+        it is added and on later runs. With O(force_overwrite_replica=true) such a replica is removed and
+        replicated again with C(ForceOverwriteReplicaSecret).
     type: list
     elements: dict
     suboptions: *replica_options
@@ -381,19 +414,47 @@ options:
     type: bool
     default: true
   force_overwrite_replica:
-    description: Overwrite a secret of the same name in a replica region (C(ForceOverwriteReplicaSecret)).
+    description:
+      - Overwrite a secret of the same name in a replica region (C(ForceOverwriteReplicaSecret)).
+      - A replica already in the C(Failed) state is removed and replicated again.
     type: bool
     default: false
 notes:
   - Bad input is refused before any AWS call. A single message then names every offending item by its index and name.
     The checks cover names outside Secrets Manager's rules (letters, digits and C(/_+=.@-), 1 to 512 characters with
-    the prefix), duplicate full names, more than one value option, values over 65,536 bytes, a bad O(recovery_window)
-    and O(concurrency) out of range.
+    the prefix), empty, null or whitespace-only names, duplicate full names, more than one value option, values over
+    65,536 bytes (in UTF-8), tags with a V(null) value, a replica in the module's own region, a bad or duplicate
+    O(secrets[].env_name), a bad O(recovery_window) and O(concurrency) out of range.
+  - A name is checked whole. A final newline does not slip past the check, as it would with Python's C($).
+  - The warning about a name that ends with a hyphen and six characters (which Secrets Manager may confuse with an
+    ARN's random suffix) is given only when such a secret is being created, once per name.
+  - Several secrets can map to the same environment-variable name, for example C(db-password), C(db_password) and
+    C(db/password) all give C(DB_PASSWORD). A warning then names them, and RV(ecs_secrets) and
+    RV(lambda_environment) keep only the first in input order. O(secrets[].env_name) sets a name of its own.
+  - "A failure after a write hides nothing. When a step fails after earlier steps changed the secret (for example
+    C(CreateSecret) went through and C(PutResourcePolicy) or C(RotateSecret) then failed), the secret is reported
+    as C(failed) with C(changed: true). Its RV(secrets[].arn), RV(secrets[].version_id) and entry in RV(arns) stay.
+    RV(secrets[].error) names the failed step and AWS's code. RV(secrets[].rotation_enabled),
+    RV(secrets[].replicas) and RV(secrets[].policy_managed) say how things really are after the failure.
+    RV(summary) counts it under C(failed). A rerun carries out the remaining steps."
   - C(ListSecrets) can lag writes on AWS. A C(CreateSecret) that meets an existing secret then falls back to
     C(DescribeSecret), and the secret is reconciled instead of failing.
-  - The C(ClientRequestToken) of a write is derived from the secret's name and the versions it was planned on, never
-    from the value. Two jobs that make the same change on the same state send the same token, so Secrets Manager
-    keeps a single version.
+  - Every value write carries a C(ClientRequestToken), which becomes the version's public C(VersionId). It is
+    computed once, when the write is planned, so retries within a run send it again and never make a second version.
+  - Where the value being replaced was read (O(overwrite=true)), the token is an HMAC-SHA256 keyed by a hash of that
+    stored value. It covers the name, the labelled versions the write was planned on and a hash of the new value.
+    So two jobs that make the same change on the same state send the same token, and Secrets Manager keeps a single
+    version. A different value written on the same state gets a different token, as after a rollback followed by
+    a new value, where AWS lists only labelled versions and the state looks as it did before. And without the
+    replaced value the token cannot be used to test guesses of the new one.
+  - The same value written again on a state seen before repeats its token. Secrets Manager then ignores the write,
+    so the module moves C(AWSCURRENT) to the version that already holds that value (C(UpdateSecretVersionStage)).
+  - Where no stored value is shared between runs (a create, a secret with no value, a generated value), the token is
+    random. A second job that raced the first is reconciled when C(CreateSecret) meets the existing secret, or
+    converges on its rerun.
+  - When another job changed a secret at the same moment and Secrets Manager refuses this run's write because of
+    it, the secret fails with the code C(ConcurrentModification). The message says that another run changed the
+    secret at the same time, and that a rerun converges.
   - "Permissions: C(secretsmanager:ListSecrets), plus C(secretsmanager:BatchGetSecretValue) and
     C(secretsmanager:GetSecretValue) when O(overwrite=true). For changes: C(CreateSecret), C(UpdateSecret),
     C(PutSecretValue), C(TagResource), C(UntagResource), C(DeleteSecret), C(RestoreSecret), C(DescribeSecret)
@@ -547,21 +608,31 @@ secrets:
       type: str
       returned: when a value was written
     rotation_enabled:
-      description: Whether rotation is on (or, in check mode, would be on).
+      description:
+        - Whether rotation is on (or, in check mode, would be on).
+        - For a failed secret, whether it is on after the failure.
       type: bool
     replicas:
-      description: The secret's replicas with their replication status. The status is V(null) where not known yet.
+      description:
+        - The secret's replicas with their replication status. The status is V(null) where not known yet.
+        - A C(Failed) replica also has C(status_message), AWS's reason.
+        - For a failed secret, the replicas as they are after the failure.
       type: list
       elements: dict
       sample: [{"region": "eu-west-1", "status": "InSync"}]
     policy_managed:
-      description: Whether this task manages the secret's resource policy.
+      description:
+        - Whether this task manages the secret's resource policy.
+        - For a failed secret, whether the declared policy is in place.
       type: bool
     error:
-      description: The AWS error code and message, where this secret failed.
+      description:
+        - The AWS error code and message, where this secret failed.
+        - C(step) is the API operation that failed, where the failure came from a write step.
       type: dict
       returned: when the secret failed
-      sample: {"code": "AccessDeniedException", "message": "User is not authorized to perform ..."}
+      sample: {"code": "AccessDeniedException", "message": "User is not authorized to perform ...",
+               "step": "PutResourcePolicy"}
 summary:
   description: How many secrets took each action, plus the total.
   returned: always
@@ -581,6 +652,8 @@ ecs_secrets:
       every run of characters other than letters and digits becomes one underscore, with none at the ends. A
       leading digit gets an underscore in front. So C(db/password) gives C(DB_PASSWORD) and C(2fa-seed) gives
       C(_2FA_SEED).
+    - O(secrets[].env_name) sets the name instead. Where several secrets map to one name, a warning names them and
+      only the first in input order is kept.
   returned: always
   type: list
   elements: dict
@@ -699,7 +772,7 @@ def _access_checks(module, declaration, current_by_name, kms_calls, read_errors_
 
 def run(module, masker):
     try:
-        declaration = declare(module.params)
+        declaration = declare(module.params, region=module.region)
     except DeclarationError as error:
         module.fail_json(msg=str(error), problems=error.problems, invocation=invocation_of(module))
     masker.add_forms(declaration.sensitive_values)
@@ -740,7 +813,7 @@ def run(module, masker):
     outcomes = {}
     if not module.check_mode:
         outcomes = apply_plans(plans, calls, declaration.concurrency, declaration.fail_fast, masker.add_forms)
-    result = build_result(plans, outcomes, with_diff=module._diff, prefix=declaration.prefix)
+    result = build_result(plans, outcomes, with_diff=module._diff, prefix=declaration.prefix, warn=warn)
     result["api_calls"] = dict(calls.calls_by_operation, **kms_calls.counts())
     result["invocation"] = invocation_of(module)
     message = failure_message(result)

@@ -79,7 +79,7 @@ def test_validate_resource_policy_degrades_gracefully_on_moto(playbook):
     run = playbook(play({"names": ["pol/v1", "pol/v2"], "resource_policy": {"Statement": [DENY_DELETE]}}))
     run.assert_ok()
     assert run.result(TASK)["summary"]["created"] == 2
-    assert "ValidateResourcePolicy is not available at this endpoint" in run.output
+    assert "ValidateResourcePolicy is not implemented at this endpoint" in run.output
     assert "DEPRECATION" not in run.output
 
 

@@ -22,7 +22,8 @@ def arrange(sm):
 
 def test_prefix_lists_everything_below_it_with_details_and_no_value(playbook, aws_proxy, sm):
     arrange(sm)
-    run = playbook(play({"prefix": "inf/", "include_versions": True, "include_policy": True}, module=INFO),
+    run = playbook(play({"prefix": "inf/", "include_versions": True, "include_policy": True,
+                         "include_replicas": True}, module=INFO),
                    check=True, verbosity=4).assert_ok()
     result = run.result(TASK)
     by_name = {secret["name"]: secret for secret in result["secrets"]}

@@ -68,14 +68,19 @@ def test_conflicting_create_reconciles_with_the_described_secret(make_params):
 
 
 def test_lost_answer_of_our_own_create_counts_as_created(make_params):
-    declaration = declare(make_params(secrets=[{"name": "a", "value": "v"}]))
-    token = plan_all(declaration, {})[0].value_token
+    sent = []
+
+    def create(ClientRequestToken, **_):
+        sent.append(ClientRequestToken)
+        raise client_error("ResourceExistsException")
+
     calls = FakeCalls({
-        "create_secret": client_error("ResourceExistsException"),
-        "describe_secret": {"Name": "a", "ARN": ARN.format("a"), "VersionIdsToStages": {token: ["AWSCURRENT"]}},
+        "create_secret": create,
+        "describe_secret": lambda **_: {"Name": "a", "ARN": ARN.format("a"),
+                                        "VersionIdsToStages": {sent[0]: ["AWSCURRENT"]}},
     })
     outcomes = outcomes_of(make_params, calls, secrets=[{"name": "a", "value": "v"}])
-    assert outcomes[0].action == "created" and outcomes[0].version_id == token
+    assert outcomes[0].action == "created" and outcomes[0].version_id == sent[0]
 
 
 def test_one_failure_does_not_stop_the_others(make_params):
@@ -87,7 +92,7 @@ def test_one_failure_does_not_stop_the_others(make_params):
     calls = FakeCalls({"create_secret": create})
     outcomes = outcomes_of(make_params, calls, names=["a", "b", "c"])
     assert [outcome.action for outcome in outcomes.values()] == ["created", "failed", "created"]
-    assert outcomes[1].error == {"code": "AccessDeniedException", "message": "denied"}
+    assert outcomes[1].error == {"code": "AccessDeniedException", "message": "denied", "step": "CreateSecret"}
 
 
 def test_fail_fast_stops_starting_new_secrets(make_params):
@@ -172,3 +177,48 @@ def test_json_merge_writes_the_merged_object_and_adopt_tags(make_params):
     assert json.loads(sent["put_secret_value"]["SecretString"]) == {"host": "h", "password": "CANARY-kept"}
     assert sent["tag_resource"]["Tags"] == [{"Key": "envops:managed-by", "Value": "envops.aws_secrets"}]
     assert outcomes[0].action == "updated" and outcomes[0].version_id == "v2"
+
+
+def test_a_failure_after_the_create_keeps_arn_version_and_step(make_params):
+    calls = FakeCalls({"create_secret": {"ARN": ARN.format("a"), "VersionId": "v1"},
+                       "put_resource_policy": client_error("AccessDeniedException", "denied")})
+    outcome = outcomes_of(make_params, calls, secrets=[{"name": "a", "value": "v", "resource_policy": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "123456789012"},
+                                                "Action": "*", "Resource": "*"}]}}])[0]
+    assert outcome.action == "failed" and outcome.wrote is True
+    assert outcome.arn == ARN.format("a") and outcome.version_id == "v1"
+    assert outcome.error == {"code": "AccessDeniedException", "message": "denied", "step": "PutResourcePolicy"}
+    assert outcome.done_steps == ["create_secret"]
+
+
+def test_a_token_collision_says_another_run_changed_the_secret(make_params):
+    existing = CurrentSecret(name="a", arn=ARN.format("a"))  # no value yet, so the value is written
+    calls = FakeCalls({"put_secret_value": client_error(
+        "ResourceExistsException", "You can't use ClientRequestToken x because that value is already in use")})
+    outcome = outcomes_of(make_params, calls, {"a": existing}, secrets=[{"name": "a", "value": "v"}])[0]
+    assert outcome.error["code"] == "ConcurrentModification"
+    assert "another run changed this secret at the same time" in outcome.error["message"]
+    assert "rerun" in outcome.error["message"] and "ClientRequestToken" not in outcome.error["message"]
+
+
+def test_a_replica_that_fails_at_once_fails_the_secret_with_the_status_message(make_params):
+    existing = CurrentSecret(name="a", arn=ARN.format("a"), replicas=())
+    calls = FakeCalls({"replicate_secret_to_regions": {"ReplicationStatus": [
+        {"Region": "eu-west-1", "Status": "Failed", "StatusMessage": "Secret name a already exists in eu-west-1."}]}})
+    outcome = outcomes_of(make_params, calls, {"a": existing}, names=["a"], replica_regions=[{"region": "eu-west-1"}])[0]
+    assert outcome.action == "failed" and outcome.wrote is True
+    assert outcome.error["code"] == "ReplicationFailed" and outcome.error["step"] == "ReplicateSecretToRegions"
+    assert "Secret name a already exists in eu-west-1." in outcome.error["message"]
+
+
+def test_a_failed_replica_is_replaced_with_force_overwrite(make_params):
+    failed = ({"region": "eu-west-1", "kms_key_id": None, "status": "Failed", "status_message": "exists"},)
+    existing = CurrentSecret(name="a", arn=ARN.format("a"), replicas=failed)
+    refused = apply(make_params, FakeCalls(), {"a": existing}, names=["a"], replica_regions=[{"region": "eu-west-1"}])
+    assert refused.plans[0].action == "failed" and refused.plans[0].error["code"] == "ReplicationFailed"
+    calls = FakeCalls({"replicate_secret_to_regions": {"ReplicationStatus": [
+        {"Region": "eu-west-1", "Status": "InSync"}]}})
+    outcomes_of(make_params, calls, {"a": existing}, names=["a"], replica_regions=[{"region": "eu-west-1"}],
+                force_overwrite_replica=True)
+    assert calls.operations() == ["remove_regions_from_replication", "replicate_secret_to_regions"]
+    assert calls.made[1][1]["ForceOverwriteReplicaSecret"] is True

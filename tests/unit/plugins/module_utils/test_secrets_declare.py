@@ -109,6 +109,65 @@ def test_bad_input_is_refused(make_params, overrides, fragment):
     assert fragment in message, message
 
 
-def test_arn_suffix_lookalike_warns_but_passes(make_params):
+def test_arn_suffix_lookalike_passes_validation_without_a_warning(make_params):
+    # The warning moved to the result: it is given only when such a secret is being created.
     declaration = declare(make_params(names=["db-AbC123"]))
-    assert declaration.warnings and "names[0] ('db-AbC123')" in declaration.warnings[0]
+    assert declaration.warnings == [] and declaration.secrets[0].full_name == "db-AbC123"
+
+
+@pytest.mark.parametrize("overrides, fragment", [
+    (dict(prefix="c24/", names=[""]), "names[0] (''): the name is empty or only whitespace"),
+    (dict(prefix="c24/", names=["ok", "   "]), "names[1] ('   '): the name is empty or only whitespace"),
+    (dict(prefix="c24/", names=[None]), "names[0]: the name is null"),
+    (dict(prefix="c24/", secrets=[{"name": ""}]), "secrets[0] (''): the name is empty"),
+    (dict(names=["db\n"]), "the name has characters Secrets Manager does not allow ('\\n')"),
+    (dict(prefix="p/\n", names=["db"]), "prefix 'p/\\n' has characters"),
+    (dict(names=["a"], replica_regions=[{"region": "eu-west-1\n"}]), "is not an AWS region name"),
+    (dict(names=["a"], tags={"team": None}), "tag 'team' has no value (null)"),
+    (dict(secrets=[{"name": "a", "tags": {"owner": None}}]), "secrets[0] ('a'): tag 'owner' has no value"),
+    (dict(secrets=[{"name": "a", "json_value": "[1, 2"}]), "json_value is not valid JSON text"),
+    (dict(secrets=[{"name": "a", "json_value": 5}]), "json_value must be a JSON object or array, not a int"),
+    (dict(secrets=[{"name": "a", "json_value": '"text"'}]), "json_value must be a JSON object or array"),
+    (dict(secrets=[{"name": "a", "env_name": "2FA"}]), "env_name '2FA' must be letters, digits and underscores"),
+    (dict(secrets=[{"name": "a", "env_name": "X"}, {"name": "b", "env_name": "X"}]),
+     "secrets[1] ('b'): env_name 'X' is also given to secrets[0]"),
+])
+def test_issue11_bad_input_is_refused(make_params, overrides, fragment):
+    _problems, message = problems_of(make_params(**overrides))
+    assert fragment in message, message
+
+
+def test_a_replica_in_the_module_region_is_refused():
+    from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_spec import set_module_argument_spec
+
+    params = {key: option.get("default") for key, option in set_module_argument_spec().items()}
+    params.update(names=["a"], replica_regions=[{"region": "us-east-1", "kms_key_id": None}])
+    with pytest.raises(DeclarationError) as error:
+        declare(params, region="us-east-1")
+    assert "replica region 'us-east-1' is the region the secret itself is in" in str(error.value)
+    assert declare(params, region="eu-west-1").secrets[0].replicas == (("us-east-1", None),)
+
+
+def test_json_value_takes_arrays_and_json_text(make_params):
+    declaration = declare(make_params(secrets=[{"name": "a", "json_value": [1, {"b": True}]},
+                                               {"name": "b", "json_value": '{"x": "Zürich"}'}]))
+    assert declaration.secrets[0].payload.string == '[1,{"b":true}]'
+    assert declaration.secrets[1].payload.string == '{"x":"Zürich"}'
+
+
+def test_item_purge_tags_restore_and_env_name_override_the_module(make_params):
+    declaration = declare(make_params(purge_tags=True, restore=True, secrets=[
+        {"name": "a", "purge_tags": False, "restore": False, "env_name": "DB_URL"}, {"name": "b"}]))
+    first, second = declaration.secrets
+    assert (first.purge_tags, first.restore, first.env_name) == (False, False, "DB_URL")
+    assert (second.purge_tags, second.restore, second.env_name) == (True, True, None)
+
+
+def test_an_empty_tag_value_must_be_asked_for(make_params):
+    assert declare(make_params(names=["a"], tags={"team": ""})).secrets[0].tags == {"team": ""}
+
+
+def test_a_lone_surrogate_is_refused_without_quoting_the_value(make_params):
+    _problems, message = problems_of(make_params(secrets=[{"name": "a", "json_value": {"k": "CANARY\ud800"}}]))
+    assert "secrets[0] ('a'): the value has text that is not valid Unicode" in message
+    assert "CANARY" not in message

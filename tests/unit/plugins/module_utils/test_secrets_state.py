@@ -1,3 +1,5 @@
+import pytest
+
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import current_secret_from_api
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import list_current
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import listing_filters
@@ -69,3 +71,34 @@ def test_failed_batch_marks_its_secrets():
     calls = FakeCalls({"batch_get_secret_value": client_error("ThrottlingException")})
     values = read_values(calls, ["a"], 1)
     assert values["a"].error_code == "ThrottlingException"
+
+
+def _validation_error(code, status):
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+                       "ValidateResourcePolicy")
+
+
+@pytest.mark.parametrize("error, fragment", [
+    (_validation_error("500", 500), "is not implemented at this endpoint (500)"),
+    (_validation_error("AccessDeniedException", 400), "grant secretsmanager:ValidateResourcePolicy"),
+    (_validation_error("ThrottlingException", 400), "ValidateResourcePolicy failed (ThrottlingException)"),
+])
+def test_policy_validation_that_cannot_run_warns_why(error, fragment):
+    from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import validate_policies
+
+    warnings = []
+    errors = validate_policies(FakeCalls({"validate_resource_policy": error}), {0: (None, "{}")}, 1, warnings.append)
+    assert errors == {} and len(warnings) == 1 and fragment in warnings[0], warnings
+
+
+def test_a_policy_validation_refusal_fails_the_secret():
+    from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import validate_policies
+
+    calls = FakeCalls({"validate_resource_policy": _validation_error("MalformedPolicyDocumentException", 400)})
+    errors = validate_policies(calls, {0: (None, "{}")}, 1, [].append)
+    assert errors[0]["code"] == "PolicyValidationFailed"
+    failing = FakeCalls({"validate_resource_policy": {"PolicyValidationPassed": False, "ValidationErrors": [
+        {"CheckName": "BLOCK_PUBLIC_POLICY", "ErrorMessage": "public"}]}})
+    assert validate_policies(failing, {0: (None, "{}")}, 1, [].append)[0]["message"] == "BLOCK_PUBLIC_POLICY: public"

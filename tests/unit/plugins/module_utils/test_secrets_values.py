@@ -34,9 +34,28 @@ def test_decode_base64_refuses_without_quoting(text):
     assert text not in str(error.value)
 
 
-def test_request_token_ignores_value_and_tracks_state():
-    first = values.request_token("a", "value", "v1", ["v1"])
-    assert first == values.request_token("a", "value", "v1", ["v1"])
-    assert first != values.request_token("a", "value", "v1", ["v1", "v2"])
-    assert first != values.request_token("b", "value", "v1", ["v1"])
-    assert len(first) == 36
+@pytest.mark.parametrize("stored, declared", [
+    ('{"flag": 1}', {"flag": True}),
+    ('{"flag": true}', {"flag": 1}),
+    ('{"n": 1.0}', {"n": 1}),
+    ('{"n": 1}', {"n": 1.0}),
+    ('[0]', [False]),
+    ('{"a": {"b": [1, 2.0]}}', {"a": {"b": [1, 2]}}),
+    ('{"a": null}', {"a": 0}),
+])
+def test_json_comparison_is_type_strict(stored, declared):
+    assert not values.json_payload(declared).matches(stored, None)
+
+
+def test_json_comparison_ignores_order_spacing_and_escaping():
+    payload = values.json_payload({"city": "Zürich", "n": 1, "f": 1.5, "ok": True, "list": [1, "x"]})
+    assert payload.matches('{"ok": true, "n": 1, "list": [1, "x"], "f": 1.5, "city": "Z\\u00fcrich"}', None)
+
+
+def test_json_is_stored_as_utf8_and_measured_in_utf8_bytes():
+    payload = values.json_payload({"city": "Zürich"})
+    assert payload.string == '{"city":"Zürich"}'
+    assert values.payload_size(payload) == len('{"city":"Zürich"}'.encode("utf-8")) == 18
+    # 22,000 two-byte characters: 44 KB of UTF-8, which escaped would be 132 KB.
+    big = values.json_payload({"text": "ü" * 22000})
+    assert values.payload_size(big) == 44000 + len('{"text":""}')
