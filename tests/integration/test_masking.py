@@ -126,3 +126,23 @@ def test_credentials_given_as_options_never_show(playbook):
     assert shown["aws_secret_key"] == shown["secret_key"] == NO_LOG_MARKER
     assert run.result(TASK)["arns"]["cred/one"].startswith("arn:aws:secretsmanager:")
     run.assert_no_leak(key)
+
+
+def test_the_roles_summary_stays_exact_with_rds_shaped_json(playbook, tmp_path):
+    """The README pattern through the role: environment payments, its own name a leaf of every value."""
+    inventory = tmp_path / "environments.yml"
+    values = [dict(rds_shaped(index), username="payments") for index in range(3)]
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"payments": {
+        "environment_secrets_environment_info": {"name": "payments", "region": REGION,
+                                                 "secret_prefix": "staging/payments/"},
+        "environment_secrets_secrets": [{"name": name, "json_value": value}
+                                        for name, value in zip(["db", "1", "payments"], values)],
+    }}}}))
+    run = playbook("- ansible.builtin.import_playbook: envops.aws_secrets.manage_secrets\n", inventory=inventory,
+                   extra_vars={"environment_secrets_hosts": "all"}, verbosity=4).assert_ok()
+    lines = [entry for entry in run.entries("Summarize the environment")][-1]["result"]["msg"]
+    assert lines[0] == "Environment payments: region {0}, prefix staging/payments/, the default AWS credential " \
+                       "chain".format(REGION)
+    assert "Secrets: 3 total; created: 3," in lines[2]
+    assert lines[3] == "Changed: staging/payments/db, staging/payments/1, staging/payments/payments"
+    run.assert_no_leak(*[value["password"] for value in values])
