@@ -16,7 +16,7 @@ description:
   - Other stages (O(version_stage)) take one C(GetSecretValue) per secret, because C(BatchGetSecretValue) returns
     only C(AWSCURRENT).
   - Warnings and errors name the secret and the AWS error code, never a value. The lookup's result is the value
-    itself, so a task that prints it, or registers a result containing it, needs C(no_log: true).
+    itself, so a task that prints it, or registers a result containing it, needs C(no_log=true).
 author:
   - Envops Platform Engineering (@envops)
 options:
@@ -36,7 +36,7 @@ options:
     default: ""
   json:
     description:
-      - Parse every value as JSON, so that a value like V({"user": "app", "password": "..."}) becomes a dictionary.
+      - 'Parse every value as JSON, so that a value like C({"user": "app", "password": "..."}) becomes a dictionary.'
       - A value that is not valid JSON is an error that names the secret, not the value.
     type: bool
     default: false
