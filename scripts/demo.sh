@@ -17,7 +17,8 @@ cd "${ROOT}"
 # The main job, as AWX runs it: the installed collection's manage_secrets playbook over an inventory of environments.
 PLAYBOOK="envops.aws_secrets.manage_secrets"
 INVENTORY="examples/demo/environments.yml"
-VENV_BIN="${ROOT}/.venv/bin"
+# `make demo` passes the venv it built (PYTHON=... / VENV=... choose it); .venv when run directly.
+VENV_BIN="${DEMO_VENV_BIN:-${ROOT}/.venv/bin}"
 LOG_DIR="${ROOT}/build/demo"
 MOTO_PID=""
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: secrets
 short_description: Read many AWS Secrets Manager secrets in a few BatchGetSecretValue calls
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Returns one dictionary that maps each secret's full name (O(prefix) + term) to its value.
   - With O(prefix) and no terms, returns every secret whose name starts with O(prefix).
