@@ -98,8 +98,8 @@ def build_request(terms: Sequence, prefix, version_stage, parse_json, on_problem
         problems.append("version_stage must be a staging label of 1 to 256 characters")
     for kind, option in PROBLEM_OPTIONS.items():
         if on_problem.get(kind) not in PROBLEM_CHOICES:
-            problems.append("{0} must be one of {1}, not {2!r}".format(option, ", ".join(PROBLEM_CHOICES),
-                                                                     on_problem.get(kind)))
+            choices = ", ".join(PROBLEM_CHOICES)
+            problems.append("{0} must be one of {1}, not {2!r}".format(option, choices, on_problem.get(kind)))
     if problems:
         raise LookupInputError("; ".join(problems))
     return ReadRequest(full_names=tuple(full_names), prefix=prefix, version_stage=version_stage,

@@ -89,7 +89,7 @@ def test_45_names_take_3_batch_calls_and_keep_the_requested_order():
     assert list(result) == list(reversed(names))
     assert result["app/s07"] == "v-app/s07"
     assert calls.operations() == ["batch_get_secret_value"] * 3
-    assert sorted(len(params["SecretIdList"]) for _, params in calls.made) == [5, 20, 20]
+    assert sorted(len(params["SecretIdList"]) for _operation, params in calls.made) == [5, 20, 20]
 
 
 def test_prefix_pages_through_the_name_filter_and_keeps_exact_case_prefix_only():
@@ -97,7 +97,7 @@ def test_prefix_pages_through_the_name_filter_and_keeps_exact_case_prefix_only()
     calls = FakeCalls({"batch_get_secret_value": lambda **params: pages.pop(0)})
     built = request(prefix="app/")
     assert lookup.assemble(lookup.read_all(calls, built, 4), built, warn=pytest.fail) == {"app/a": "1", "app/b": "3"}
-    first, second = (params for _, params in calls.made)
+    first, second = (params for _operation, params in calls.made)
     assert first == {"Filters": [{"Key": "name", "Values": ["app/"]}], "MaxResults": 20}
     assert second["NextToken"] == "t1" and "SecretIdList" not in second
 
@@ -191,8 +191,8 @@ def test_json_values_are_parsed_and_bad_json_names_the_secret_not_the_value():
 
 
 def test_binary_values_come_back_base64_encoded():
-    calls = FakeCalls({"batch_get_secret_value": {"SecretValues": [{"Name": "b", "ARN": arn("b"),
-                                                                     "SecretBinary": b"\x00\x01bin"}]}})
+    entry = {"Name": "b", "ARN": arn("b"), "SecretBinary": b"\x00\x01bin"}
+    calls = FakeCalls({"batch_get_secret_value": {"SecretValues": [entry]}})
     built = request(["b"])
     assert lookup.assemble(lookup.read_all(calls, built, 4), built, pytest.fail) == {"b": "AAFiaW4="}
 
