@@ -274,7 +274,7 @@ test: venv
 # --------------------------------------------------------------------------- demo / bench
 
 demo:
-	DEMO_VENV_BIN=$(VENV_BIN) bash scripts/demo.sh
+	DEMO_VENV_BIN=$(VENV_BIN) DEMO_COLLECTIONS_PATH=$(COLLECTIONS_DIR) bash scripts/demo.sh
 
 bench: install
 	@if [ -f tests/benchmarks/run.py ]; then \

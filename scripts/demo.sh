@@ -41,7 +41,8 @@ fi
 log "ensuring venv, build and install (make install)"
 make --no-print-directory install
 export PATH="${VENV_BIN}:${PATH}"
-export ANSIBLE_COLLECTIONS_PATH="${ROOT}/build/collections"
+# `make demo` passes where `make install` put the collection (BUILD_DIR=... moves it).
+export ANSIBLE_COLLECTIONS_PATH="${DEMO_COLLECTIONS_PATH:-${ROOT}/build/collections}"
 # The demo play targets the implicit localhost (so modules run with this venv's python and boto3);
 # silence the two "no inventory" notices that this always produces.
 export ANSIBLE_LOCALHOST_WARNING=false
