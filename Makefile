@@ -297,7 +297,8 @@ OLDEST_VENV := .cache/venv-oldest
 # ansible-core 2.17 runs its controller on Python 3.10 to 3.12.
 OLDEST_PYTHON ?= $(shell bash scripts/find_python.sh 3.12 3.11)
 SMOKE_PATHS ?= tests/integration/test_set_module.py tests/integration/test_info_module.py \
-	tests/integration/test_lookup_secrets.py tests/integration/test_role_environment_secrets.py
+	tests/integration/test_lookup_secrets.py tests/integration/test_role_environment_secrets.py \
+	tests/integration/test_migrating_example.py
 MATRIX_LOGS := $(CURDIR)/build/matrix
 
 NEWEST_MAKE = $(MAKE) PYTHON=$(NEWEST_PYTHON) VENV=$(NEWEST_VENV) VENV_REQUIREMENTS=requirements-newest.txt \
