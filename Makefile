@@ -321,8 +321,8 @@ smoke-oldest:
 
 # Both matrix runs at once, each to its own log; prints the logs' gate summaries and fails if either failed.
 matrix:
-	@mkdir -p $(MATRIX_LOGS)
-	@$(MAKE) test-newest >$(MATRIX_LOGS)/newest.log 2>&1 & newest=$$!; \
+	@mkdir -p $(MATRIX_LOGS); \
+	$(MAKE) test-newest >$(MATRIX_LOGS)/newest.log 2>&1 & newest=$$!; \
 	$(MAKE) smoke-oldest >$(MATRIX_LOGS)/oldest.log 2>&1 & oldest=$$!; \
 	rc=0; wait $$newest || rc=1; wait $$oldest || rc=1; \
 	for run in newest oldest; do \
