@@ -15,6 +15,11 @@ description:
     through a name filter for a prefix), never with one C(GetSecretValue) per secret. 45 secrets take 3 calls.
   - Other stages (O(version_stage)) take one C(GetSecretValue) per secret, because C(BatchGetSecretValue) returns
     only C(AWSCURRENT).
+  - When the service refuses a prefix's filtered read as a whole because one secret under it cannot be read (one
+    scheduled for deletion, or one without a value), the lookup lists the names (C(ListSecrets), which leaves out
+    secrets scheduled for deletion) and reads them by name, 20 a call. A call by name refused as a whole is split in
+    halves until the secret that cannot be read is alone. O(on_missing), O(on_denied) and O(on_deleted) then apply
+    to that secret only.
   - Warnings and errors name the secret and the AWS error code, never a value. The lookup's result is the value
     itself, so a task that prints it, or registers a result containing it, needs C(no_log=true).
 author:

@@ -32,6 +32,9 @@ PROBLEM_CHOICES = ("error", "skip", "warn")
 # The option that decides what happens to a secret with each kind of problem.
 PROBLEM_OPTIONS = {"missing": "on_missing", "denied": "on_denied", "deleted": "on_deleted"}
 LIST_PAGE_SIZE = 100
+# A BatchGetSecretValue call can fail as a whole when one of its secrets cannot be read (moto does so for a secret
+# scheduled for deletion, or without a value); the lookup then narrows the call down, so errors are per secret.
+WHOLE_READ_REFUSED = ("InvalidRequestException", "ResourceNotFoundException")
 # Secret names: letters, digits and /_+=.@- (Secrets Manager's own rule), at most 512 characters.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 ARN_PREFIX = "arn:"
@@ -118,12 +121,19 @@ def _outcome_of_error(error: dict) -> ReadOutcome:
 
 
 def read_batch(calls, secret_ids: List[str]) -> Dict[str, ReadOutcome]:
-    """One BatchGetSecretValue call for at most 20 ids; a failed call gives every id that call's error."""
+    """One BatchGetSecretValue call for at most 20 ids; a failed call gives every id that call's error.
+
+    A call refused as a whole for one of its secrets (WHOLE_READ_REFUSED) is split in halves until that secret is
+    alone, so its error, and no other secret's, is reported for it.
+    """
     try:
         answer = calls("batch_get_secret_value", SecretIdList=list(secret_ids))
     except (BotoCoreError, ClientError) as error:
-        failure = _outcome_of_error(error_of(error))
-        return {secret_id: failure for secret_id in secret_ids}
+        failure = error_of(error)
+        if failure["code"] in WHOLE_READ_REFUSED and len(secret_ids) > 1:
+            half = len(secret_ids) // 2
+            return dict(read_batch(calls, secret_ids[:half]), **read_batch(calls, secret_ids[half:]))
+        return {secret_id: _outcome_of_error(failure) for secret_id in secret_ids}
     by_id = {}
     for entry in answer.get("SecretValues", []):
         outcome = _outcome_of_value(entry)
@@ -160,16 +170,22 @@ def read_current_by_ids(calls, full_names: Sequence[str], concurrency: int) -> D
     return outcomes
 
 
-def read_current_by_prefix(calls, prefix: str) -> Dict[str, ReadOutcome]:
+def read_current_by_prefix(calls, prefix: str, concurrency: int) -> Dict[str, ReadOutcome]:
     """AWSCURRENT values of every secret whose name starts with prefix, case and all, through a name filter.
 
-    The name filter matches prefixes without regard to case, so names are checked again here.
-    A failed call raises: with no list of names there is nobody to hand the error to.
+    The name filter matches prefixes without regard to case, so names are checked again here. A call refused as a
+    whole for one secret (WHOLE_READ_REFUSED) falls back to the listed names, read 20 at a time by name. Any other
+    failed call raises: with no list of names there is nobody to hand the error to.
     """
     params = dict(Filters=[{"Key": "name", "Values": [prefix]}], MaxResults=BATCH_GET_SIZE)
     outcomes = {}
     while True:
-        answer = calls("batch_get_secret_value", **params)
+        try:
+            answer = calls("batch_get_secret_value", **params)
+        except ClientError as error:
+            if error_of(error)["code"] not in WHOLE_READ_REFUSED:
+                raise
+            return read_current_by_ids(calls, list_names_by_prefix(calls, prefix), concurrency)
         for entry in answer.get("SecretValues", []):
             if entry.get("Name", "").startswith(prefix):
                 outcomes[entry["Name"]] = _outcome_of_value(entry)
@@ -215,7 +231,7 @@ def read_all(calls, request: ReadRequest, concurrency: int) -> Dict[str, ReadOut
     """Outcomes by full name: requested order for names, name order for a prefix."""
     if request.version_stage == CURRENT_STAGE:
         if request.whole_prefix:
-            outcomes = read_current_by_prefix(calls, request.prefix)
+            outcomes = read_current_by_prefix(calls, request.prefix, concurrency)
             return {name: outcomes[name] for name in sorted(outcomes)}
         return read_current_by_ids(calls, request.full_names, concurrency)
     names = request.full_names or tuple(list_names_by_prefix(calls, request.prefix))

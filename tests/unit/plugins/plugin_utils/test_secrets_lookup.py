@@ -210,3 +210,40 @@ def test_another_stage_reads_each_secret_with_its_stage_and_lists_names_for_a_pr
     assert lookup.assemble(lookup.read_all(calls, built, 4), built, pytest.fail) == {"p/a": "old-p/a"}
     assert sorted(calls.operations()) == ["get_secret_value", "get_secret_value", "list_secrets"]
     assert "batch_get_secret_value" not in calls.operations()
+
+
+def test_a_prefix_read_refused_for_one_secret_falls_back_to_names_read_in_batches():
+    def batch(**params):
+        if "Filters" in params:
+            raise client_error("InvalidRequestException", "marked deleted")
+        return Store({"p/a": "1"}, {"p/empty": ("ResourceNotFoundException", "no value")})(**params)
+
+    calls = FakeCalls({"batch_get_secret_value": batch,
+                       "list_secrets": {"SecretList": [{"Name": "p/a"}, {"Name": "p/empty"}]}})
+    built = request(prefix="p/", on_problem={"missing": "skip"})
+    assert lookup.assemble(lookup.read_all(calls, built, 4), built, pytest.fail) == {"p/a": "1"}
+    assert calls.operations() == ["batch_get_secret_value", "list_secrets", "batch_get_secret_value"]
+    assert "get_secret_value" not in calls.operations()
+
+
+def test_a_batch_refused_as_a_whole_is_split_until_the_refusing_secret_is_alone():
+    names = ["p/s{0:02d}".format(index) for index in range(20)]
+
+    def batch(SecretIdList):
+        if "p/s13" in SecretIdList:
+            raise client_error("ResourceNotFoundException", "no value")
+        return batch_answer({name: "v" for name in SecretIdList})
+
+    calls = FakeCalls({"batch_get_secret_value": batch})
+    built = request(names, on_problem={"missing": "skip"})
+    result = lookup.assemble(lookup.read_all(calls, built, 4), built, pytest.fail)
+    assert sorted(result) == sorted(set(names) - {"p/s13"})
+    assert len(calls.made) <= 1 + 2 * 5  # one halving per level, log2(20) < 5 levels
+
+
+def test_a_batch_that_fails_otherwise_gives_its_error_to_every_secret_in_it():
+    calls = FakeCalls({"batch_get_secret_value": client_error("InternalServiceError", "try later")})
+    outcomes = lookup.read_all(calls, request(["a", "b"], "p/"), 4)
+    assert {name: outcome.error_code for name, outcome in outcomes.items()} == {
+        "p/a": "InternalServiceError", "p/b": "InternalServiceError"}
+    assert len(calls.made) == 1
