@@ -1,6 +1,6 @@
 # Development and CI entry points for the envops.aws_secrets collection.
 #
-#   make venv            .venv (python3.11) with requirements.txt + requirements-dev.txt
+#   make venv            .venv (newest Python 3.11-3.13 found, or PYTHON=...) with requirements.txt + requirements-dev.txt
 #   make build           build/<namespace>-<name>-<version>.tar.gz
 #   make install         install the tarball into build/collections (no Galaxy access)
 #   make unit            pytest tests/unit against a copy of the source tree
@@ -14,6 +14,9 @@
 #   make test            all of the above gates; fails if any gate fails
 #   make demo            scripts/demo.sh (moto or real AWS)
 #   make bench           tests/benchmarks/run.py (if present)
+#   make test-newest     unit, integration, sanity on the newest ansible (requirements-newest.txt, Python 3.13/3.12)
+#   make smoke-oldest    unit + smoke integration on the oldest ansible-core requires_ansible claims (2.17)
+#   make matrix          test-newest and smoke-oldest side by side (logs in build/matrix/)
 #   make clean / distclean
 #
 # See docs/development.md for what each gate checks.
@@ -23,11 +26,35 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-PYTHON ?= python3.11
+# Controller Pythons the default venv can use, newest first. PYTHON=... (a command, a path or a version such as
+# 3.12) picks one; otherwise the newest found on PATH or in pyenv is used. The pins (requirements*.txt) stay the same.
+SUPPORTED_PYTHONS := 3.13 3.12 3.11
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell bash scripts/find_python.sh $(SUPPORTED_PYTHONS))
+PYTHON_CHOSEN := auto
+else
+override PYTHON := $(or $(shell bash scripts/find_python.sh $(PYTHON)),$(PYTHON))
+PYTHON_CHOSEN := explicit
+endif
 
 VENV := .venv
 VENV_BIN := $(CURDIR)/$(VENV)/bin
 VENV_STAMP := $(VENV)/.stamp
+# What `make venv` installs into $(VENV); the matrix targets install other pins into other venvs.
+VENV_REQUIREMENTS := requirements.txt requirements-dev.txt
+# Installed afterwards with --no-deps (only for the collections the `ansible` package bundles).
+VENV_NODEPS_REQUIREMENTS :=
+VENV_PYTHON_VERSIONS := $(SUPPORTED_PYTHONS)
+# An existing venv is kept whatever its (supported) Python, unless PYTHON=... asks for another version.
+python_version_of = $(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+ifeq ($(PYTHON_CHOSEN),explicit)
+ifneq ($(wildcard $(VENV_STAMP)),)
+ifneq ($(call python_version_of,$(VENV_BIN)/python),$(call python_version_of,$(PYTHON)))
+$(info --- $(VENV) has another Python than PYTHON=$(PYTHON): it will be recreated)
+$(shell rm -f $(VENV_STAMP))
+endif
+endif
+endif
 # galaxy-importer pins attrs<24 / flake8<7, so it gets its own venv (see requirements-importer.txt).
 # It lives under .cache/, which is git-ignored and in galaxy.yml's build_ignore.
 IMPORTER_VENV := .cache/venv-importer
@@ -48,8 +75,9 @@ SANITY_TREE := $(SANITY_ROOT)/ansible_collections/$(NAMESPACE)/$(NAME)
 # ansible-test keeps its per-test venvs and its pip bootstrap cache under $HOME/.ansible/test;
 # a project-local HOME keeps that inside build/ (and out of the developer's home directory).
 SANITY_HOME := $(BUILD_DIR)/ansible-test-home
-# pip version that ansible-test (ansible-core 2.19) bootstraps into its venvs; see .ci/ansible_test_get_pip.py.
-ANSIBLE_TEST_PIP_VERSION := 24.2
+# pip versions that ansible-test bootstraps into its venvs (ansible-core 2.19: 24.2, 2.21: 25.2);
+# see .ci/ansible_test_get_pip.py.
+ANSIBLE_TEST_PIP_VERSIONS := 24.2 25.2
 SITE_COLLECTIONS = $(shell $(VENV_BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' 2>/dev/null)/ansible_collections
 
 # Run offline-by-construction steps in an empty network namespace when the kernel lets us
@@ -57,12 +85,14 @@ SITE_COLLECTIONS = $(shell $(VENV_BIN)/python -c 'import sysconfig; print(syscon
 NONET := $(shell unshare -n true >/dev/null 2>&1 && echo 'unshare -n')
 
 PYTEST_ARGS ?=
+# What `make integration` collects (the smoke run narrows it).
+INTEGRATION_PATHS ?= tests/integration
 UNIT_ARGS ?=
 # Integration tests share one moto server per worker; raise only for suites marked xdist-safe.
 INTEGRATION_WORKERS ?= 1
 SANITY_ARGS ?=
-# ansible-test --python: compile/import tests run for this interpreter version only.
-SANITY_PYTHON ?= 3.11
+# ansible-test --python: compile/import tests run for this interpreter version only (default: the venv's).
+SANITY_PYTHON ?= $(call python_version_of,$(VENV_BIN)/python)
 BENCH_ARGS ?=
 
 TEST_GATES ?= unit integration lint sanity docs-lint changelog-lint importer molecule
@@ -92,7 +122,8 @@ exit "$$rc"
 endef
 
 .PHONY: help venv importer-venv stage build install unit integration lint sanity docs-lint \
-	changelog-lint importer molecule test demo bench clean distclean
+	changelog-lint importer molecule test demo bench clean distclean \
+	venv-newest test-newest venv-oldest smoke-oldest matrix
 
 help:
 	@sed -n 's/^#   make /make /p' $(firstword $(MAKEFILE_LIST))
@@ -101,14 +132,18 @@ help:
 
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): requirements.txt requirements-dev.txt
+$(VENV_STAMP): $(VENV_REQUIREMENTS) $(VENV_NODEPS_REQUIREMENTS)
+	@test -n "$(PYTHON)" || { echo "ERROR: no Python $(VENV_PYTHON_VERSIONS) found (PATH, pyenv); set PYTHON=..." >&2; exit 1; }
 	@echo "--- creating $(VENV) with $(PYTHON)"
 	rm -rf $(VENV)
-	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "need Python 3.11, got " + sys.version'
+	$(PYTHON) -c 'import sys; ok = "%d.%d" % sys.version_info[:2] in "$(VENV_PYTHON_VERSIONS)".split(); \
+		assert ok, "need Python $(VENV_PYTHON_VERSIONS), got " + sys.version'
 	$(PYTHON) -m venv $(VENV)
-	$(VENV_BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt 2>&1 \
+	$(VENV_BIN)/python -m pip install --quiet $(addprefix -r ,$(VENV_REQUIREMENTS)) 2>&1 \
 		| { grep -v "^WARNING: Location 'file://" || true; }
 	$(VENV_BIN)/python -m pip check
+	$(if $(VENV_NODEPS_REQUIREMENTS),$(VENV_BIN)/python -m pip install --quiet --no-deps \
+		$(addprefix -r ,$(VENV_NODEPS_REQUIREMENTS)) 2>&1 | { grep -v "^WARNING: Location 'file://" || true; })
 	touch $@
 
 importer-venv: $(IMPORTER_STAMP)
@@ -147,7 +182,7 @@ unit: venv stage
 	cd $(STAGE) && $(call run_pytest,PYTHONPATH=$(BUILD_DIR) python -m pytest tests/unit -p no:cacheprovider $(UNIT_ARGS),tests/unit)
 
 integration: install
-	$(call run_pytest,ENVOPS_COLLECTIONS_PATH=$(COLLECTIONS_DIR) python -m pytest tests/integration -p no:cacheprovider \
+	$(call run_pytest,ENVOPS_COLLECTIONS_PATH=$(COLLECTIONS_DIR) python -m pytest $(INTEGRATION_PATHS) -p no:cacheprovider \
 		$(if $(filter-out 0 1,$(INTEGRATION_WORKERS)),-n $(INTEGRATION_WORKERS)) $(PYTEST_ARGS),tests/integration)
 
 # ansible-lint runs offline (.ansible-lint), so it never installs this collection itself: point
@@ -177,8 +212,9 @@ sanity: venv
 		echo "linked dependency $$dep -> $$src"; \
 	done
 	mkdir -p $(SANITY_HOME)/.ansible/test/cache
-	cp .ci/ansible_test_get_pip.py \
-		$(SANITY_HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP_VERSION)).py
+	for version in $(ANSIBLE_TEST_PIP_VERSIONS); do \
+		cp .ci/ansible_test_get_pip.py $(SANITY_HOME)/.ansible/test/cache/get_pip_$${version//./_}.py; \
+	done
 	cd $(SANITY_TREE) && HOME=$(SANITY_HOME) \
 		ansible-test sanity --local --python $(SANITY_PYTHON) --color no $(SANITY_ARGS)
 
@@ -238,7 +274,7 @@ test: venv
 # --------------------------------------------------------------------------- demo / bench
 
 demo:
-	bash scripts/demo.sh
+	DEMO_VENV_BIN=$(VENV_BIN) DEMO_COLLECTIONS_PATH=$(COLLECTIONS_DIR) bash scripts/demo.sh
 
 bench: install
 	@if [ -f tests/benchmarks/run.py ]; then \
@@ -247,10 +283,57 @@ bench: install
 		echo "bench: tests/benchmarks/run.py not present"; \
 	fi
 
+# --------------------------------------------------------------------------- support matrix
+#
+# The same gates, run by a recursive make with another venv, other pins and another build directory, so
+# they can run side by side with the default `make test` (each integration suite starts its own moto on a
+# free port). The interpreters are looked up like PYTHON (PATH, then pyenv); NEWEST_PYTHON=/OLDEST_PYTHON=
+# override them.
+
+NEWEST_VENV := .cache/venv-newest
+NEWEST_PYTHON ?= $(shell bash scripts/find_python.sh 3.13 3.12)
+NEWEST_GATES ?= unit integration sanity
+OLDEST_VENV := .cache/venv-oldest
+# ansible-core 2.17 runs its controller on Python 3.10 to 3.12.
+OLDEST_PYTHON ?= $(shell bash scripts/find_python.sh 3.12 3.11)
+SMOKE_PATHS ?= tests/integration/test_set_module.py tests/integration/test_info_module.py \
+	tests/integration/test_lookup_secrets.py tests/integration/test_role_environment_secrets.py \
+	tests/integration/test_migrating_example.py
+MATRIX_LOGS := $(CURDIR)/build/matrix
+
+NEWEST_MAKE = $(MAKE) PYTHON=$(NEWEST_PYTHON) VENV=$(NEWEST_VENV) VENV_REQUIREMENTS=requirements-newest.txt \
+	VENV_PYTHON_VERSIONS="3.13 3.12" BUILD_DIR=$(CURDIR)/build/newest
+OLDEST_MAKE = $(MAKE) PYTHON=$(OLDEST_PYTHON) VENV=$(OLDEST_VENV) VENV_REQUIREMENTS=requirements-oldest.txt \
+	VENV_NODEPS_REQUIREMENTS=requirements-oldest-collections.txt VENV_PYTHON_VERSIONS="3.12 3.11 3.10" \
+	BUILD_DIR=$(CURDIR)/build/oldest
+
+venv-newest:
+	$(NEWEST_MAKE) venv
+
+test-newest:
+	$(NEWEST_MAKE) TEST_GATES="$(NEWEST_GATES)" test
+
+venv-oldest:
+	$(OLDEST_MAKE) venv
+
+smoke-oldest:
+	$(OLDEST_MAKE) TEST_GATES="unit integration" INTEGRATION_PATHS="$(SMOKE_PATHS)" test
+
+# Both matrix runs at once, each to its own log; prints the logs' gate summaries and fails if either failed.
+matrix:
+	@mkdir -p $(MATRIX_LOGS); \
+	$(MAKE) test-newest >$(MATRIX_LOGS)/newest.log 2>&1 & newest=$$!; \
+	$(MAKE) smoke-oldest >$(MATRIX_LOGS)/oldest.log 2>&1 & oldest=$$!; \
+	rc=0; wait $$newest || rc=1; wait $$oldest || rc=1; \
+	for run in newest oldest; do \
+		echo "=== $$run ($(MATRIX_LOGS)/$$run.log)"; sed -n '/^gate  *result/,$$p' $(MATRIX_LOGS)/$$run.log; \
+	done; \
+	test "$$rc" -eq 0
+
 # --------------------------------------------------------------------------- cleanup
 
 clean:
 	rm -rf build tests/output .pytest_cache
 
 distclean: clean
-	rm -rf $(VENV) $(IMPORTER_VENV)
+	rm -rf $(VENV) $(IMPORTER_VENV) $(NEWEST_VENV) $(OLDEST_VENV)

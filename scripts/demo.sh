@@ -17,7 +17,8 @@ cd "${ROOT}"
 # The main job, as AWX runs it: the installed collection's manage_secrets playbook over an inventory of environments.
 PLAYBOOK="envops.aws_secrets.manage_secrets"
 INVENTORY="examples/demo/environments.yml"
-VENV_BIN="${ROOT}/.venv/bin"
+# `make demo` passes the venv it built (PYTHON=... / VENV=... choose it); .venv when run directly.
+VENV_BIN="${DEMO_VENV_BIN:-${ROOT}/.venv/bin}"
 LOG_DIR="${ROOT}/build/demo"
 MOTO_PID=""
 
@@ -40,7 +41,8 @@ fi
 log "ensuring venv, build and install (make install)"
 make --no-print-directory install
 export PATH="${VENV_BIN}:${PATH}"
-export ANSIBLE_COLLECTIONS_PATH="${ROOT}/build/collections"
+# `make demo` passes where `make install` put the collection (BUILD_DIR=... moves it).
+export ANSIBLE_COLLECTIONS_PATH="${DEMO_COLLECTIONS_PATH:-${ROOT}/build/collections}"
 # The demo play targets the implicit localhost (so modules run with this venv's python and boto3);
 # silence the two "no inventory" notices that this always produces.
 export ANSIBLE_LOCALHOST_WARNING=false

@@ -76,7 +76,14 @@ class CallbackModule(CallbackBase):
         name = getattr(result, "task_name", None)
         if not name:
             name = task.get_name()
-        return str(name).strip()
+        name = str(name).strip()
+        # ansible-core 2.21 puts the role in front ("ns.coll.role : Task"); 2.19 does not. Keep the task's own name.
+        role = getattr(task, "_role", None)
+        if role is not None and " : " in name:
+            role_name, task_name = name.split(" : ", 1)
+            if role_name.split(".")[-1] == role.get_name().split(".")[-1]:
+                name = task_name.strip()
+        return name
 
     @staticmethod
     def _check_mode(task):
