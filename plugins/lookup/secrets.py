@@ -169,6 +169,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.utils.display import Display
 
 from ansible_collections.amazon.aws.plugins.plugin_utils.lookup import AWSLookupBase
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import RateLimiter
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import SecretsManagerCalls
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import client_config
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import error_of
@@ -199,7 +200,8 @@ class LookupModule(AWSLookupBase):
         except LookupInputError as error:
             raise AnsibleLookupError("envops.aws_secrets.secrets: {0}".format(error)) from None
 
-        calls = SecretsManagerCalls(self.client("secretsmanager", config=client_config(CONCURRENCY)))
+        calls = SecretsManagerCalls(self.client("secretsmanager", config=client_config(CONCURRENCY)),
+                                    rate_limiter=RateLimiter())
         try:
             values_by_name = assemble(read_all(calls, request, CONCURRENCY), request, self.warn)
         except LookupReadError as error:

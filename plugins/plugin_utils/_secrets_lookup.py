@@ -25,6 +25,7 @@ except ImportError:
     pass  # AWSLookupBase reports the missing SDK
 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import error_of
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_mask import Masker
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import BATCH_GET_SIZE
 
 CURRENT_STAGE = "AWSCURRENT"
@@ -38,7 +39,6 @@ WHOLE_READ_REFUSED = ("InvalidRequestException", "ResourceNotFoundException")
 # Secret names: letters, digits and /_+=.@- (Secrets Manager's own rule), at most 512 characters.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 ARN_PREFIX = "arn:"
-MASK = "********"
 
 
 class LookupInputError(ValueError):
@@ -259,13 +259,6 @@ class LookupReadError(Exception):
     """Secrets that could not be read and whose on_* option (or error kind) says to fail."""
 
 
-def scrub(text: str, values: Sequence[str]) -> str:
-    """AWS error text with any value read in this lookup replaced, longest first."""
-    for value in sorted((value for value in values if value and len(value) >= 4), key=len, reverse=True):
-        text = text.replace(value, MASK)
-    return text
-
-
 def _value_of(name: str, outcome: ReadOutcome, parse_json: bool):
     if outcome.binary is not None:
         return base64.b64encode(outcome.binary).decode("ascii")
@@ -287,7 +280,10 @@ def assemble(outcomes: Dict[str, ReadOutcome], request: ReadRequest, warn: Calla
 
     Every failure is collected before raising, so one run names all of them.
     """
-    read_values = [outcome.string for outcome in outcomes.values() if outcome.string]
+    # AWS text in the failures is masked for every value this lookup read, in one linear scan each.
+    masker = Masker()
+    for outcome in outcomes.values():
+        masker.add_value(outcome.binary if outcome.binary is not None else outcome.string)
     values_by_name = {}
     failures = []
     for name, outcome in outcomes.items():
@@ -299,7 +295,7 @@ def assemble(outcomes: Dict[str, ReadOutcome], request: ReadRequest, warn: Calla
             continue
         kind = problem_kind(outcome)
         action = request.on_problem.get(kind, "error") if kind else "error"
-        reason = "{0}: {1}".format(outcome.error_code, scrub(outcome.error_message or "", read_values)).rstrip(": ")
+        reason = "{0}: {1}".format(outcome.error_code, masker.mask(outcome.error_message or "")).rstrip(": ")
         if action == "warn":
             warn("Skipping secret {0!r} ({1}, {2}={3}): {4}".format(name, kind, PROBLEM_OPTIONS[kind], action, reason))
         elif action == "error":
