@@ -252,7 +252,7 @@ def test_awx_job_converges_every_environment_without_leaking(awx_job, proxy, job
     assert sorted(e["host"] for e in events_of(again, "runner_on_ok", MODULE_TASK)) == ["alpha", "beta"]
     again_summaries = {e["host"]: e["res"]["msg"] for e in events_of(again, "runner_on_ok", SUMMARY_TASK)}
     assert again_summaries["alpha"][2:4] == ["Secrets: 3 total; created: 0, updated: 0, unchanged: 3, deleted: 0, "
-                                             "restored: 0, absent: 0, failed: 0", "Changed: none"]
+                                             "restored: 0, absent: 0, skipped: 0, failed: 0", "Changed: none"]
     assert again_summaries["beta"][3] == "Changed: none"
 
     dry_inputs = dict(CREDENTIAL_INPUTS, stack_job_settings=json.dumps(
