@@ -23,6 +23,7 @@ from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_se
 from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import drift_lines
 from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import drift_of
 from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import module_result
+from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import plain_data
 from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import resolve
 from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import role_variables
 from ansible_collections.envops.aws_secrets.plugins.plugin_utils._environment_secrets import summary_lines
@@ -38,7 +39,8 @@ class ActionModule(ActionBase):
         _validation, args = self.validate_argument_spec(argument_spec=dict(resolve_only=dict(type="bool", default=False)))
         task_vars = task_vars or {}
         # Only the role's own variables are read (and templated): one per input, one per module-wide option.
-        variables = {name: self._templar.template(task_vars[name]) for name in role_variables() if name in task_vars}
+        variables = {name: plain_data(self._templar.template(task_vars[name]))
+                     for name in role_variables() if name in task_vars}
         try:
             environment = resolve(variables, os.environ, check_mode=bool(self._task.check_mode),
                                   diff_mode=bool(self._task.diff))

@@ -91,13 +91,13 @@ def value_forms(value: object) -> set:
             for leaf in _secret_leaves(parsed):
                 forms.update(_text_forms(leaf))
     else:
-        for dumped in {
+        for dumped in (
             json.dumps(value, sort_keys=True, separators=(",", ":")),
             json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
             json.dumps(value),
             json.dumps(value, sort_keys=True),
             json.dumps(value, separators=(",", ":")),
-        }:
+        ):
             forms.update(_text_forms(dumped))
         for leaf in _secret_leaves(value):
             forms.update(_text_forms(leaf))

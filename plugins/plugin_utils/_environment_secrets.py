@@ -179,6 +179,18 @@ def option_variables() -> Dict[str, Tuple[str, dict]]:
     return {VARIABLE_PREFIX + option: (option, _unset_default(spec)) for option, spec in module_wide_options().items()}
 
 
+def plain_data(value):
+    """The value as plain dicts, lists and strings: ansible-core before 2.19 hands inline-vaulted values over
+    as AnsibleVaultEncryptedUnicode objects, which argument validation refuses; their text is the decrypted value."""
+    if isinstance(value, dict):
+        return {plain_data(key): plain_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_data(item) for item in value]
+    if type(value).__name__ == "AnsibleVaultEncryptedUnicode":
+        return str(value)
+    return value
+
+
 def role_variables() -> Dict[str, dict]:
     """Every public variable of the role with its spec: the role's own, then one per module-wide option."""
     variables = copy.deepcopy(ROLE_VARIABLES)

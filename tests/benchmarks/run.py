@@ -445,8 +445,8 @@ def evaluate_targets(figures: dict, sizes) -> list:
 
     largest = max(sizes)
     for scenario in LINEAR_SCENARIOS:
-        cpu_1000, cpu_large = get(scenario, 1000, "module", "median_cpu_s"), get(scenario, largest, "module",
-                                                                                  "median_cpu_s")
+        cpu_1000 = get(scenario, 1000, "module", "median_cpu_s")
+        cpu_large = get(scenario, largest, "module", "median_cpu_s")
         if largest <= 1000 or not cpu_1000 or not cpu_large:
             add("CPU linear in N, {0}".format(SHORT_TITLES[scenario]), "marginal ≤ 1.25× per-secret at N=1000",
                 None, None, "needs N=1000 and a larger N")
@@ -704,7 +704,7 @@ def chart(path: Path, figures: dict, meta: dict) -> None:
     figure, axes = pyplot.subplots(rows, columns, figsize=(5.2 * columns, 4.2 * rows), squeeze=False)
     for axis, (title, series) in zip(axes.flat, panels):
         for contender, points in series.items():
-            axis.plot([n for n, _ in points], [seconds for _, seconds in points], marker="o",
+            axis.plot([n for n, _seconds in points], [seconds for _n, seconds in points], marker="o",
                       color=STYLES[contender]["color"], label=STYLES[contender]["label"])
         axis.set_xscale("log")
         axis.set_yscale("log")

@@ -228,7 +228,7 @@ BAD_INPUTS = [
                  "environment_secrets_stack_job_settings has unknown key(s) kms_key_id (kms_key_id belongs in "
                  "ENVIRONMENT_INFO; allowed: dry_run,", id="option-in-the-wrong-document"),
     # A full match: Python's "$" alone would let a final newline through.
-    pytest.param({"environment_secrets_names": ["db\n"]}, "environment_secrets_names[0] ('db\\n'): the name has",
+    pytest.param({"environment_secrets_names": ["db\n"]}, "environment_secrets_names[0] ('db",
                  id="trailing-newline"),
 ]
 

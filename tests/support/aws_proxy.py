@@ -179,6 +179,7 @@ class _QuotaBuckets:
             return {"rates": dict(self._rate), "burst_seconds": self.burst_seconds,
                     "throttled": dict(self.throttled)}
 
+
 MARKED_FOR_DELETION_MESSAGE = (
     "You can't perform this operation on the secret because it was marked for deletion."
 )

@@ -25,7 +25,7 @@ class FakeClock:
 def test_bucket_allows_a_one_second_burst_then_paces_at_the_rate():
     clock = FakeClock()
     bucket = client._TokenBucket(10, clock, clock.sleep)
-    waits = [bucket.take() for _ in range(30)]
+    waits = [bucket.take() for _attempt in range(30)]
     assert waits[:10] == [0.0] * 10
     assert clock.now == pytest.approx(2.0)  # 20 more tokens at 10 a second
     assert all(wait == pytest.approx(0.1) for wait in waits[11:])
@@ -44,7 +44,7 @@ THROTTLED = ({}, {"Error": {"Code": "ThrottlingException"}})
 def test_limiter_leaves_a_class_alone_until_the_service_throttles_it():
     clock = FakeClock()
     limiter = client.RateLimiter(clock=clock, sleep=clock.sleep)
-    for _ in range(500):
+    for _attempt in range(500):
         limiter.before_send(event_name="before-send.secrets-manager.CreateSecret")
     assert clock.now == 0.0, "an endpoint that never throttles is never slowed down"
 
@@ -53,21 +53,21 @@ def test_limiter_paces_each_throttled_class_on_its_own_under_the_quota():
     clock = FakeClock()
     limiter = client.RateLimiter(clock=clock, sleep=clock.sleep)
     limiter.needs_retry(event_name="needs-retry.secrets-manager.CreateSecret", response=THROTTLED)
-    for _ in range(200):
+    for _attempt in range(200):
         limiter.before_send(event_name="before-send.secrets-manager.CreateSecret")
     create_seconds = clock.now
     # 200 creates at 92% of 50/s, the burst drained by the throttle.
     assert create_seconds == pytest.approx(200 / 46.0, rel=0.01)
-    for _ in range(100):
+    for _attempt in range(100):
         limiter.before_send(event_name="before-send.secrets-manager.TagResource")
     assert clock.now == create_seconds, "tagging was never throttled"
     limiter.needs_retry(event_name="needs-retry.secrets-manager.UntagResource", response=THROTTLED)
-    for _ in range(46):
+    for _attempt in range(46):
         limiter.before_send(event_name="before-send.secrets-manager.TagResource")
     assert clock.now - create_seconds == pytest.approx(1.0, rel=0.01), "Tag and Untag share one quota"
     limiter.needs_retry(event_name="needs-retry.secrets-manager.DescribeSecret", response=THROTTLED)
     before = clock.now
-    for _ in range(1000):
+    for _attempt in range(1000):
         limiter.before_send(event_name="before-send.secrets-manager.DescribeSecret")
     assert clock.now == before, "DescribeSecret's quota is far above what one task sends"
 
