@@ -88,7 +88,6 @@ class Declaration:
     prune_recovery_window: int
     concurrency: int
     fail_fast: bool
-    warnings: List[str]
     sensitive_values: set = field(repr=False)
 
 
@@ -351,7 +350,6 @@ def declare(params: dict, region: Optional[str] = None) -> Declaration:
     region is the module's own region, where a replica cannot go; None skips that check.
     """
     problems: List[str] = []
-    warnings: List[str] = []
     sensitive_values: set = set()
     prefix = params.get("prefix") or ""
 
@@ -519,7 +517,6 @@ def declare(params: dict, region: Optional[str] = None) -> Declaration:
         prune_recovery_window=params["recovery_window"],
         concurrency=concurrency,
         fail_fast=bool(params.get("fail_fast")),
-        warnings=warnings,
         sensitive_values=sensitive_values,
     )
 

@@ -776,10 +776,6 @@ def run(module, masker):
     except DeclarationError as error:
         module.fail_json(msg=str(error), problems=error.problems, invocation=invocation_of(module))
     masker.add_forms(declaration.sensitive_values)
-    # ansible-core's own warn(): amazon.aws's module.warn() re-passes warnings to exit_json, which
-    # ansible-core 2.19 reports as deprecated.
-    for warning in declaration.warnings:
-        warn(warning)
 
     calls = SecretsManagerCalls(module.client("secretsmanager", config=client_config(declaration.concurrency)),
                                 masker=masker, rate_limiter=RateLimiter())
@@ -805,6 +801,8 @@ def run(module, masker):
     for current_value in values_by_arn.values():
         masker.add_value(current_value.binary if current_value.binary is not None else current_value.string)
     plans = plan_all(declaration, current_by_name, values_by_arn, read_errors_by_name, kms_keys=kms_keys)
+    # ansible-core's own warn(): amazon.aws's module.warn() re-passes warnings to exit_json, which
+    # ansible-core 2.19 reports as deprecated.
     for warning in access_warnings + kms_keys.warnings() + _service_owned_warnings(plans):
         warn(warning)
     policy_errors = validate_policies(calls, policies_to_validate(plans), declaration.concurrency, warn)
