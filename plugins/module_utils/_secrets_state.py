@@ -74,6 +74,10 @@ class CurrentValue:
     error_code: Optional[str] = None
     error_message: Optional[str] = None
 
+    @property
+    def failed(self) -> bool:
+        return self.error_code is not None
+
 
 def current_secret_from_api(entry: dict) -> CurrentSecret:
     """Normalise a ListSecrets entry or a DescribeSecret answer."""

@@ -27,6 +27,7 @@ except ImportError:
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import error_of
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_mask import Masker
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import BATCH_GET_SIZE
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentValue
 
 CURRENT_STAGE = "AWSCURRENT"
 PROBLEM_CHOICES = ("error", "skip", "warn")
@@ -58,20 +59,6 @@ class ReadRequest:
     @property
     def whole_prefix(self) -> bool:
         return not self.full_names
-
-
-@dataclass(frozen=True)
-class ReadOutcome:
-    """One secret's value as read, or the error that kept it from being read."""
-
-    string: Optional[str] = field(default=None, repr=False)
-    binary: Optional[bytes] = field(default=None, repr=False)
-    error_code: Optional[str] = None
-    error_message: Optional[str] = None
-
-    @property
-    def failed(self) -> bool:
-        return self.error_code is not None
 
 
 def build_request(terms: Sequence, prefix, version_stage, parse_json, on_problem: Dict[str, str]) -> ReadRequest:
@@ -112,15 +99,15 @@ def build_request(terms: Sequence, prefix, version_stage, parse_json, on_problem
 # --------------------------------------------------------------------------- reads
 
 
-def _outcome_of_value(entry: dict) -> ReadOutcome:
-    return ReadOutcome(string=entry.get("SecretString"), binary=entry.get("SecretBinary"))
+def _outcome_of_value(entry: dict) -> CurrentValue:
+    return CurrentValue(string=entry.get("SecretString"), binary=entry.get("SecretBinary"))
 
 
-def _outcome_of_error(error: dict) -> ReadOutcome:
-    return ReadOutcome(error_code=error["code"], error_message=error["message"])
+def _outcome_of_error(error: dict) -> CurrentValue:
+    return CurrentValue(error_code=error["code"], error_message=error["message"])
 
 
-def read_batch(calls, secret_ids: List[str]) -> Dict[str, ReadOutcome]:
+def read_batch(calls, secret_ids: List[str]) -> Dict[str, CurrentValue]:
     """One BatchGetSecretValue call for at most 20 ids; a failed call gives every id that call's error.
 
     A call refused as a whole for one of its secrets (WHOLE_READ_REFUSED) is split in halves until that secret is
@@ -140,13 +127,13 @@ def read_batch(calls, secret_ids: List[str]) -> Dict[str, ReadOutcome]:
         by_id[entry.get("Name")] = outcome
         by_id[entry.get("ARN")] = outcome
     for error in answer.get("Errors", []):
-        by_id[error.get("SecretId")] = ReadOutcome(error_code=error.get("ErrorCode") or "Error",
+        by_id[error.get("SecretId")] = CurrentValue(error_code=error.get("ErrorCode") or "Error",
                                                    error_message=error.get("Message") or "")
-    missing = ReadOutcome(error_code="NotReturned", error_message="BatchGetSecretValue returned nothing for it")
+    missing = CurrentValue(error_code="NotReturned", error_message="BatchGetSecretValue returned nothing for it")
     return {secret_id: _match(by_id, secret_id, missing) for secret_id in secret_ids}
 
 
-def _match(by_id: Dict[str, ReadOutcome], secret_id: str, default: ReadOutcome) -> ReadOutcome:
+def _match(by_id: Dict[str, CurrentValue], secret_id: str, default: CurrentValue) -> CurrentValue:
     """AWS names an error by the id as sent or by the ARN it resolved; a value by name and ARN."""
     if secret_id in by_id:
         return by_id[secret_id]
@@ -158,7 +145,7 @@ def _match(by_id: Dict[str, ReadOutcome], secret_id: str, default: ReadOutcome) 
     return default
 
 
-def read_current_by_ids(calls, full_names: Sequence[str], concurrency: int) -> Dict[str, ReadOutcome]:
+def read_current_by_ids(calls, full_names: Sequence[str], concurrency: int) -> Dict[str, CurrentValue]:
     """AWSCURRENT values by id, 20 to a BatchGetSecretValue call, calls in parallel."""
     batches = [list(full_names[start:start + BATCH_GET_SIZE]) for start in range(0, len(full_names), BATCH_GET_SIZE)]
     outcomes = {}
@@ -170,7 +157,7 @@ def read_current_by_ids(calls, full_names: Sequence[str], concurrency: int) -> D
     return outcomes
 
 
-def read_current_by_prefix(calls, prefix: str, concurrency: int) -> Dict[str, ReadOutcome]:
+def read_current_by_prefix(calls, prefix: str, concurrency: int) -> Dict[str, CurrentValue]:
     """AWSCURRENT values of every secret whose name starts with prefix, case and all, through a name filter.
 
     The name filter matches prefixes without regard to case, so names are checked again here. A call refused as a
@@ -193,7 +180,7 @@ def read_current_by_prefix(calls, prefix: str, concurrency: int) -> Dict[str, Re
             secret_id = error.get("SecretId") or ""
             name = secret_id.split(":secret:", 1)[-1][:-7] if secret_id.startswith(ARN_PREFIX) else secret_id
             if name.startswith(prefix):
-                outcomes[name] = ReadOutcome(error_code=error.get("ErrorCode") or "Error",
+                outcomes[name] = CurrentValue(error_code=error.get("ErrorCode") or "Error",
                                              error_message=error.get("Message") or "")
         if not answer.get("NextToken"):
             return outcomes
@@ -212,7 +199,7 @@ def list_names_by_prefix(calls, prefix: str) -> List[str]:
         params["NextToken"] = page["NextToken"]
 
 
-def read_stage_by_ids(calls, full_names: Sequence[str], stage: str, concurrency: int) -> Dict[str, ReadOutcome]:
+def read_stage_by_ids(calls, full_names: Sequence[str], stage: str, concurrency: int) -> Dict[str, CurrentValue]:
     """Values of one staging label: GetSecretValue with VersionStage, the only call that reads a stage."""
 
     def read(secret_id):
@@ -227,7 +214,7 @@ def read_stage_by_ids(calls, full_names: Sequence[str], stage: str, concurrency:
         return dict(pool.map(read, full_names))
 
 
-def read_all(calls, request: ReadRequest, concurrency: int) -> Dict[str, ReadOutcome]:
+def read_all(calls, request: ReadRequest, concurrency: int) -> Dict[str, CurrentValue]:
     """Outcomes by full name: requested order for names, name order for a prefix."""
     if request.version_stage == CURRENT_STAGE:
         if request.whole_prefix:
@@ -242,7 +229,7 @@ def read_all(calls, request: ReadRequest, concurrency: int) -> Dict[str, ReadOut
 # --------------------------------------------------------------------------- results
 
 
-def problem_kind(outcome: ReadOutcome) -> Optional[str]:
+def problem_kind(outcome: CurrentValue) -> Optional[str]:
     """missing, denied or deleted for the errors the on_* options govern; None for any other error."""
     if outcome.error_code == "ResourceNotFoundException":
         return "missing"
@@ -259,7 +246,7 @@ class LookupReadError(Exception):
     """Secrets that could not be read and whose on_* option (or error kind) says to fail."""
 
 
-def _value_of(name: str, outcome: ReadOutcome, parse_json: bool):
+def _value_of(name: str, outcome: CurrentValue, parse_json: bool):
     if outcome.binary is not None:
         return base64.b64encode(outcome.binary).decode("ascii")
     if outcome.string is None:
@@ -275,7 +262,7 @@ def _value_of(name: str, outcome: ReadOutcome, parse_json: bool):
                               .format(name, position)) from None
 
 
-def assemble(outcomes: Dict[str, ReadOutcome], request: ReadRequest, warn: Callable[[str], None]) -> dict:
+def assemble(outcomes: Dict[str, CurrentValue], request: ReadRequest, warn: Callable[[str], None]) -> dict:
     """The lookup's dict (full name -> value), after on_missing/on_denied/on_deleted.
 
     Every failure is collected before raising, so one run names all of them.

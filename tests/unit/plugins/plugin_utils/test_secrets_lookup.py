@@ -117,7 +117,7 @@ def test_a_prefix_call_that_fails_raises_for_the_lookup_to_report():
     ("DecryptionFailure", "kms", None),
 ])
 def test_problem_kinds(code, message, kind):
-    assert lookup.problem_kind(lookup.ReadOutcome(error_code=code, error_message=message)) == kind
+    assert lookup.problem_kind(lookup.CurrentValue(error_code=code, error_message=message)) == kind
 
 
 def _mixed_store():
