@@ -40,8 +40,9 @@ JOB_OPTIONS = frozenset(
 MERGED_OPTIONS = frozenset(("tags",))
 # ENVIRONMENT_INFO's key for a module option, where it is not the option's own name.
 DOCUMENT_KEYS = {"prefix": "secret_prefix"}
-ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
-ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$")
+# Matched in full (fullmatch): "$" alone would let a final newline through.
+ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
+ROLE_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[^\n]+")
 SESSION_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_=,.@-]")
 MODES = ("apply", "drift")
 ITEM_LABEL = re.compile(r"^(names|secrets)\[(\d+)\]")
@@ -410,7 +411,7 @@ def _entry_credential(credential_id: str, entry, label: str, problems: List[str]
         problems.append("{0}: session_token needs access_key and secret_key".format(label))
     if "profile" in given and "access_key" in given:
         problems.append("{0}: give either profile or access_key/secret_key, not both".format(label))
-    if "role_arn" in given and not ROLE_ARN_PATTERN.match(entry["role_arn"]):
+    if "role_arn" in given and not ROLE_ARN_PATTERN.fullmatch(entry["role_arn"]):
         problems.append("{0}.role_arn is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)".format(label))
     if "external_id" in given and "role_arn" not in given:
         problems.append("{0}: external_id needs role_arn".format(label))
@@ -508,7 +509,7 @@ def _documents(variables: Mapping, environ: Mapping, problems: List[str]) -> Dic
         info = validate(info_spec, info, info_label, problems, elsewhere=dict.fromkeys(job_spec, "STACK_JOB_SETTINGS"))
         if info is not None and not (info.get("name") or "").strip():
             problems.append("{0}.name is required and must be a non-empty string".format(info_label))
-        if info is not None and info.get("account_id") is not None and not ACCOUNT_ID_PATTERN.match(info["account_id"]):
+        if info is not None and info.get("account_id") is not None and not ACCOUNT_ID_PATTERN.fullmatch(info["account_id"]):
             problems.append("{0}.account_id must be 12 digits, as a string".format(info_label))
     if job is not None:
         job = validate(job_spec, job, job_label, problems, elsewhere=dict.fromkeys(info_spec, "ENVIRONMENT_INFO"))

@@ -99,6 +99,14 @@ def test_drift_mode_lists_declared_names_reads_no_value_and_runs_in_check_mode()
     pytest.param({}, {"ENVIRONMENT_INFO": '{"name": "x", "region": "us-east-1", "account_id": "12345"}',
                       "SECRET_NAMES": "a"},
                  ["ENVIRONMENT_INFO.account_id must be 12 digits, as a string"], id="account-id"),
+    # Full matches: a final newline is not let through by "$".
+    pytest.param({}, {"ENVIRONMENT_INFO": '{"name": "x", "region": "us-east-1", "account_id": "123456789012\\n"}',
+                      "SECRET_NAMES": "a"},
+                 ["ENVIRONMENT_INFO.account_id must be 12 digits, as a string"], id="account-id-newline"),
+    pytest.param({"environment_secrets_aws_credential_id": "ops",
+                  "environment_secrets_aws_credentials": {"ops": {"role_arn": "arn:aws:iam::123456789012:role/r\n"}}},
+                 ENV, ["environment_secrets_aws_credentials.ops.role_arn is not an IAM role ARN"],
+                 id="role-arn-newline"),
     pytest.param({}, dict(ENV, STACK_JOB_SETTINGS='{"dry_run": "maybe", "bogus": "' + CANARY + '", "concurrency": 100,'
                                                   ' "recovery_window": 3}'),
                  ["STACK_JOB_SETTINGS has unknown key(s) bogus (allowed: dry_run, diff,",
