@@ -167,13 +167,13 @@ def _rotation_view(current: CurrentSecret) -> dict:
     return {"enabled": True, "lambda_arn": current.rotation_lambda_arn, "rules": dict(current.rotation_rules)}
 
 
-_RATE_IN_DAYS = re.compile(r"^rate\(\s*(\d+)\s+days?\s*\)$")
+_RATE_IN_DAYS = re.compile(r"rate\(\s*(\d+)\s+days?\s*\)")
 
 
 def _schedule_key(rules: dict):
     """One form for "every N days", however it was said: AutomaticallyAfterDays or rate(N days)."""
     expression = (rules.get("ScheduleExpression") or "").strip()
-    match = _RATE_IN_DAYS.match(expression)
+    match = _RATE_IN_DAYS.fullmatch(expression)
     if match:
         return ("days", int(match.group(1)))
     if expression:

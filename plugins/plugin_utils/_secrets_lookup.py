@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
@@ -25,6 +24,8 @@ except ImportError:
     pass  # AWSLookupBase reports the missing SDK
 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import error_of
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import MAX_NAME_LENGTH
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import NAME_PATTERN
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_mask import Masker
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import BATCH_GET_SIZE
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentValue
@@ -38,7 +39,6 @@ LIST_PAGE_SIZE = 100
 # scheduled for deletion, or without a value); the lookup then narrows the call down, so errors are per secret.
 WHOLE_READ_REFUSED = ("InvalidRequestException", "ResourceNotFoundException")
 # Secret names: letters, digits and /_+=.@- (Secrets Manager's own rule), at most 512 characters.
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 ARN_PREFIX = "arn:"
 
 
@@ -61,6 +61,11 @@ class ReadRequest:
         return not self.full_names
 
 
+def _valid_name(text: str) -> bool:
+    """The module's own name rule (_secrets_declare), matched in full."""
+    return len(text) <= MAX_NAME_LENGTH and NAME_PATTERN.fullmatch(text) is not None
+
+
 def build_request(terms: Sequence, prefix, version_stage, parse_json, on_problem: Dict[str, str]) -> ReadRequest:
     """Validate terms and options together; every problem is listed, by term index and text."""
     problems = []
@@ -68,7 +73,7 @@ def build_request(terms: Sequence, prefix, version_stage, parse_json, on_problem
     if not isinstance(prefix, str):
         problems.append("prefix must be a string")
         prefix = ""
-    elif prefix and not NAME_PATTERN.match(prefix):
+    elif prefix and not _valid_name(prefix):
         problems.append("prefix {0!r} is not a valid secret name prefix (letters, digits and /_+=.@- only)"
                         .format(prefix))
     full_names = []
@@ -77,7 +82,7 @@ def build_request(terms: Sequence, prefix, version_stage, parse_json, on_problem
             problems.append("term {0} is not a non-empty string".format(index))
             continue
         full_name = term if term.startswith(ARN_PREFIX) and not prefix else prefix + term
-        if not full_name.startswith(ARN_PREFIX) and not NAME_PATTERN.match(full_name):
+        if not full_name.startswith(ARN_PREFIX) and not _valid_name(full_name):
             problems.append("term {0} ({1!r}): {2!r} is not a valid secret name".format(index, term, full_name))
             continue
         if full_name not in full_names:

@@ -62,6 +62,9 @@ def test_full_names_are_prefix_plus_term_deduplicated(terms, prefix, expected):
 @pytest.mark.parametrize("terms, prefix, kwargs, fragment", [
     ([], "", {}, "give secret names as terms, a prefix, or both"),
     (["ok", "bad name"], "p/", {}, "term 1 ('bad name'): 'p/bad name' is not a valid secret name"),
+    # The module's name rule, matched in full: a final newline is refused too.
+    (["db\n"], "", {}, "term 0 ('db\\n'): 'db\\n' is not a valid secret name"),
+    (["x" * 513], "", {}, "is not a valid secret name"),
     ([""], "", {}, "term 0 is not a non-empty string"),
     ([3], "", {}, "term 0 is not a non-empty string"),
     (["a"], "bad prefix", {}, "prefix 'bad prefix' is not a valid"),
