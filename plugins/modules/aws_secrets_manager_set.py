@@ -18,7 +18,7 @@ description:
     that class first takes a token from a rate limiter that the threads share, at 92% of AWS's per-region quota (50 a
     second for C(CreateSecret), for example), so a bulk run is paced by the quota instead of thrashing against it.
   - Throttling, server errors and dropped connections are retried by botocore's standard retry mode alone, the one
-    retry layer, with at most 5 requests for one call. Writes carry a C(ClientRequestToken), so a retried write
+    retry layer, with at most 8 requests for one call. Writes carry a C(ClientRequestToken), so a retried write
     never makes a second version.
   - Check mode reports the same plan, result and diff as a real run, and makes no write call.
   - A secret value, given or generated, never appears in the result, the diff, a warning or an error message.

@@ -38,7 +38,6 @@ LIST_PAGE_SIZE = 100
 # A BatchGetSecretValue call can fail as a whole when one of its secrets cannot be read (moto does so for a secret
 # scheduled for deletion, or without a value); the lookup then narrows the call down, so errors are per secret.
 WHOLE_READ_REFUSED = ("InvalidRequestException", "ResourceNotFoundException")
-# Secret names: letters, digits and /_+=.@- (Secrets Manager's own rule), at most 512 characters.
 ARN_PREFIX = "arn:"
 
 
@@ -133,7 +132,7 @@ def read_batch(calls, secret_ids: List[str]) -> Dict[str, CurrentValue]:
         by_id[entry.get("ARN")] = outcome
     for error in answer.get("Errors", []):
         by_id[error.get("SecretId")] = CurrentValue(error_code=error.get("ErrorCode") or "Error",
-                                                   error_message=error.get("Message") or "")
+                                                    error_message=error.get("Message") or "")
     missing = CurrentValue(error_code="NotReturned", error_message="BatchGetSecretValue returned nothing for it")
     return {secret_id: _match(by_id, secret_id, missing) for secret_id in secret_ids}
 
@@ -186,7 +185,7 @@ def read_current_by_prefix(calls, prefix: str, concurrency: int) -> Dict[str, Cu
             name = secret_id.split(":secret:", 1)[-1][:-7] if secret_id.startswith(ARN_PREFIX) else secret_id
             if name.startswith(prefix):
                 outcomes[name] = CurrentValue(error_code=error.get("ErrorCode") or "Error",
-                                             error_message=error.get("Message") or "")
+                                              error_message=error.get("Message") or "")
         if not answer.get("NextToken"):
             return outcomes
         params["NextToken"] = answer["NextToken"]

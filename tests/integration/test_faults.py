@@ -19,11 +19,11 @@ from tests.support.aws_proxy import eventual_consistency_hide_new
 from tests.support.aws_proxy import scheduled_for_deletion
 from tests.support.aws_proxy import secret_matches
 
-# Longest a write can spend retrying: botocore's standard mode makes at most 5 attempts and sleeps at
-# most 1 + 2 + 4 + 8 s between them (docs/reliability.md). A secret with a generated value makes two
+# Longest a write can spend retrying: botocore's standard mode makes at most 8 attempts and sleeps at
+# most 1 + 2 + 4 + 8 + 16 + 20 + 20 s between them (docs/reliability.md). A secret with a generated value makes two
 # writes (GetRandomPassword, CreateSecret), and the circuit breaker lets at most two waves of secrets
 # run before it stops starting new ones, whatever the number of secrets.
-LONGEST_WRITE_SECONDS = 1 + 2 + 4 + 8
+LONGEST_WRITE_SECONDS = 1 + 2 + 4 + 8 + 16 + 20 + 20
 OUTAGE_BOUND_SECONDS = 2 * 2 * LONGEST_WRITE_SECONDS + 20  # + ansible-playbook start-up and the listing
 
 
