@@ -2,7 +2,7 @@
 # Copyright: Contributors to the envops.aws_secrets collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Applying plans: each secret's writes in order, secrets in a bounded pool of threads.
+"""Applying plans: each secret's steps in order, secrets in a bounded pool of threads.
 
 Never called in check mode. Internal to the envops.aws_secrets collection: not a public API.
 """
@@ -24,15 +24,10 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import error_of
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import CREATED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import FAILED
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SKIPPED
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import SecretPlan
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import details_needed
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_present
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import Step
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import replica_failed
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import replication_failure
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_one_value
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import describe_current
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_details
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import generated_payload
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_mask import payload_forms
 
@@ -106,11 +101,16 @@ class Outcome:
 
 
 class _SecretWriter:
-    """Carries out one plan; generated and merged values are registered for masking before they are sent."""
+    """Carries out one plan's steps in order; generated and merged values are registered for masking first.
 
-    def __init__(self, calls, register_sensitive: Callable[[set], None]):
+    `rereads` gives what only a write can reveal: describe(secret_id) for a delete AWS refused, and
+    after_create_conflict(plan) for a CreateSecret that met an existing secret (the listing lags on AWS).
+    """
+
+    def __init__(self, calls, register_sensitive: Callable[[set], None], rereads):
         self.calls = calls
         self.register_sensitive = register_sensitive
+        self.rereads = rereads
 
     def _payload(self, plan: SecretPlan, generated):
         if plan.merged_payload is not None:
@@ -136,92 +136,78 @@ class _SecretWriter:
             self.register_sensitive(payload_forms(generated[0]))
         return generated[0]
 
-    def _step(self, outcome: Outcome, operation: str, **params) -> dict:
+    def _call(self, outcome: Outcome, operation: str, **params) -> dict:
         """One call, recorded in the outcome: the step under way, then the steps done."""
         outcome.step = operation
         answer = self.calls(operation, **params)
         outcome.done_steps.append(operation)
         return answer
 
-    def apply(self, plan: SecretPlan, generated=None, outcome: Optional[Outcome] = None) -> Outcome:
-        """Carry out the plan. On an exception, `outcome` (when given) holds what was done before it."""
-        generated = generated if generated is not None else [None]
-        if outcome is None:
-            outcome = Outcome(action=plan.action, changes=list(plan.changes), arn=plan.arn)
-        if plan.delete is not None:
-            if plan.replicas_to_remove:
-                self._step(outcome, "remove_regions_from_replication", SecretId=plan.arn,
-                           RemoveReplicaRegions=list(plan.replicas_to_remove))
-                outcome.wrote = True
-            try:
-                self._step(outcome, "delete_secret", SecretId=plan.arn, **plan.delete)
-            except is_boto3_error_code(["ResourceNotFoundException", "InvalidRequestException"]) as refusal:
-                # Already gone or scheduled (an earlier try whose answer was lost, or another job) is done;
-                # anything else is a real refusal.
-                now = describe_current(self.calls, plan.arn)
-                if now is not None and not (now.scheduled_for_deletion and "RecoveryWindowInDays" in plan.delete):
-                    raise refusal
+    def apply(self, plan: SecretPlan, outcome: Outcome) -> None:
+        """Carry out the plan's steps; on an exception, `outcome` holds what was done before it.
+
+        A CreateSecret that meets an existing secret is replanned once, from what is read of it then,
+        and the replanned steps run instead: a flat second pass, never a recursion.
+        """
+        generated = [None]  # a generated value is asked for once, and reused by the replanned steps
+        try:
+            self._run_steps(plan, outcome, generated)
+            return
+        except is_boto3_error_code(["ResourceExistsException", "InvalidRequestException"]) as conflict:
+            if outcome.step != "create_secret":
+                raise
+            replanned = self.rereads.after_create_conflict(plan)
+            if replanned is None:
+                raise conflict
+        outcome.arn = replanned.arn
+        if replanned.action == CREATED:
+            # Our own create went through and its answer was lost before a retry.
+            outcome.version_id, outcome.wrote = plan.value_token, True
+        else:
+            outcome.action, outcome.changes = replanned.action, list(replanned.changes)
+        if replanned.error:
+            outcome.action, outcome.error = FAILED, dict(replanned.error)
+            return
+        self._run_steps(replanned, outcome, generated)
+
+    def _run_steps(self, plan: SecretPlan, outcome: Outcome, generated) -> None:
+        for step in plan.steps:
+            params = dict(step.params)
+            if step.writes_value:
+                params.update(self._payload(plan, generated).api_params())
+            if step.operation != "create_secret":
+                params["SecretId"] = outcome.arn
+            if step.operation == "delete_secret":
+                self._delete(outcome, params)
+                continue
+            answer = self._call(outcome, step.operation, **params)
             outcome.wrote = True
-            return outcome
-        if plan.restore:
-            self._step(outcome, "restore_secret", SecretId=plan.arn)
-            outcome.wrote = True
-        value_params = {}
-        if plan.write_value:
-            value_params = dict(self._payload(plan, generated).api_params(), ClientRequestToken=plan.value_token)
-        if plan.create is not None:
-            reconciled = self._create(plan, value_params, outcome, generated)
-            if reconciled:
-                return outcome  # the replanned apply did everything
-            self._access_steps(plan, outcome)
-            return outcome
-        if plan.update or value_params:
-            operation = "update_secret" if plan.update else "put_secret_value"
-            answer = self._step(outcome, operation, SecretId=plan.arn, **dict(plan.update or {}, **value_params))
-            outcome.wrote = True
-            if value_params:
+            if step.operation == "create_secret":
+                outcome.arn = answer.get("ARN")
+                outcome.version_id = answer.get("VersionId")
+            elif step.writes_value:
                 outcome.version_id = answer.get("VersionId")
                 self._make_current_if_ignored(plan, outcome, answer)
-        if plan.tags_to_set:
-            self._step(outcome, "tag_resource", SecretId=plan.arn,
-                       Tags=[{"Key": key, "Value": value} for key, value in plan.tags_to_set.items()])
-            outcome.wrote = True
-        if plan.tags_to_remove:
-            self._step(outcome, "untag_resource", SecretId=plan.arn, TagKeys=list(plan.tags_to_remove))
-            outcome.wrote = True
-        self._access_steps(plan, outcome)
-        return outcome
-
-    def _access_steps(self, plan: SecretPlan, outcome: Outcome) -> None:
-        """Policy, replicas, rotation and version stage, in this order, once the secret exists."""
-        replica_additions = None
-        if plan.replicas_to_add:
-            replica_additions = {"AddReplicaRegions": list(plan.replicas_to_add),
-                                 "ForceOverwriteReplicaSecret": plan.force_overwrite_replica}
-        steps = [
-            ("put_resource_policy", plan.put_policy),
-            ("delete_resource_policy", {} if plan.delete_policy else None),
-            ("remove_regions_from_replication",
-             {"RemoveReplicaRegions": list(plan.replicas_to_remove)} if plan.replicas_to_remove else None),
-            ("replicate_secret_to_regions", replica_additions),
-            ("rotate_secret", plan.rotate),
-            ("cancel_rotate_secret", {} if plan.cancel_rotation else None),
-            ("update_secret_version_stage", plan.stage_move),
-        ]
-        for operation, params in steps:
-            if params is None:
-                continue
-            answer = self._step(outcome, operation, SecretId=outcome.arn, **params)
-            outcome.wrote = True
             if "ReplicationStatus" in answer:
                 outcome.replica_statuses = answer["ReplicationStatus"]
-            if operation == "replicate_secret_to_regions":
-                self._check_new_replicas(plan, answer)
+            if step.operation == "replicate_secret_to_regions":
+                self._check_new_replicas(step, answer)
+
+    def _delete(self, outcome: Outcome, params: dict) -> None:
+        try:
+            self._call(outcome, "delete_secret", **params)
+        except is_boto3_error_code(["ResourceNotFoundException", "InvalidRequestException"]) as refusal:
+            # Already gone or scheduled (an earlier try whose answer was lost, or another job) is done;
+            # anything else is a real refusal.
+            now = self.rereads.describe(params["SecretId"])
+            if now is not None and not (now.scheduled_for_deletion and "RecoveryWindowInDays" in params):
+                raise refusal
+        outcome.wrote = True
 
     @staticmethod
-    def _check_new_replicas(plan: SecretPlan, answer: dict) -> None:
+    def _check_new_replicas(step: Step, answer: dict) -> None:
         """A replica AWS reports as Failed at once (a secret of that name exists there) fails the secret."""
-        added = {entry["Region"] for entry in plan.replicas_to_add}
+        added = {entry["Region"] for entry in step.params["AddReplicaRegions"]}
         for status in answer.get("ReplicationStatus") or []:
             if status.get("Region") in added and replica_failed({"status": status.get("Status")}):
                 raise StepFailure(replication_failure(status["Region"], status.get("StatusMessage")))
@@ -238,49 +224,7 @@ class _SecretWriter:
         move = {"VersionStage": "AWSCURRENT", "MoveToVersionId": plan.value_token}
         if plan.current is not None and plan.current.current_version_id:
             move["RemoveFromVersionId"] = plan.current.current_version_id
-        self._step(outcome, "update_secret_version_stage", SecretId=plan.arn, **move)
-
-    def _create(self, plan: SecretPlan, value_params: dict, outcome: Outcome, generated) -> bool:
-        """CreateSecret; True when the secret existed after all and was reconciled instead."""
-        try:
-            answer = self._step(outcome, "create_secret", **dict(plan.create, **value_params))
-        except is_boto3_error_code(["ResourceExistsException", "InvalidRequestException"]) as conflict:
-            # The listing lags writes on AWS: the secret exists (or is scheduled for deletion)
-            # after all. Reconcile with what DescribeSecret shows instead of failing.
-            current = describe_current(self.calls, plan.full_name)
-            if current is None:
-                raise conflict
-            self._reconcile(plan, current, generated, outcome)
-            return True
-        outcome.arn = answer.get("ARN")
-        outcome.version_id = answer.get("VersionId")
-        outcome.wrote = True
-        return False
-
-    def _reconcile(self, plan: SecretPlan, current, generated, outcome: Outcome) -> None:
-        outcome.arn = current.arn
-        if current.owning_service:
-            # The name turned out to belong to an AWS service's secret: never written.
-            outcome.action, outcome.changes = SKIPPED, []
-            return
-        if plan.value_token and current.current_version_id == plan.value_token:
-            # Our own create went through and its answer was lost before a retry.
-            outcome.action, outcome.version_id, outcome.wrote = CREATED, plan.value_token, True
-            self._access_steps(plan, outcome)
-            return
-        current_value = None
-        declared = plan.declared
-        if declared.payload is not None and (declared.overwrite or declared.json_merge) and current.has_value:
-            current_value = read_one_value(self.calls, current.arn)
-        request = details_needed(declared, current)
-        if request:
-            current = read_details(self.calls, current, request)
-        replanned = plan_present(declared, current, current_value)
-        outcome.action, outcome.changes = replanned.action, list(replanned.changes)
-        if replanned.error:
-            outcome.action, outcome.error = FAILED, dict(replanned.error)
-            return
-        self.apply(replanned, generated, outcome)
+        self._call(outcome, "update_secret_version_stage", SecretId=plan.arn, **move)
 
 
 class _CircuitBreaker:
@@ -311,9 +255,10 @@ def apply_plans(
     concurrency: int,
     fail_fast: bool,
     register_sensitive: Callable[[set], None],
+    rereads,
 ) -> Dict[int, Outcome]:
-    """Outcomes by plan index, for the plans that have writes."""
-    writer = _SecretWriter(calls, register_sensitive)
+    """Outcomes by plan index, for the plans that have writes (see _SecretWriter for `rereads`)."""
+    writer = _SecretWriter(calls, register_sensitive, rereads)
     circuit = _CircuitBreaker(max(MIN_CIRCUIT_THRESHOLD, concurrency))
     stopped_because = []
 
@@ -323,7 +268,7 @@ def apply_plans(
         # Filled in step by step, so that a failure still reports what was written before it.
         outcome = Outcome(action=plan.action, changes=list(plan.changes), arn=plan.arn)
         try:
-            writer.apply(plan, outcome=outcome)
+            writer.apply(plan, outcome)
         except (BotoCoreError, ClientError, StepFailure) as error:
             outcome.action = FAILED
             if isinstance(error, StepFailure):

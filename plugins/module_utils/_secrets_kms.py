@@ -297,3 +297,29 @@ def own_account_from(current_by_name) -> Optional[str]:
         if account:
             return account
     return None
+
+
+class AccountUnknown(Exception):
+    """sts:GetCallerIdentity failed, so readers in other accounts cannot be told from readers in this one."""
+
+    def __init__(self, error: dict):
+        super().__init__(error["code"])
+        self.error = error
+
+
+def check_access(kms_keys: KmsKeys, caller_account: Callable[[], Optional[str]], declared_secrets,
+                 current_by_name, region: Optional[str]) -> Tuple[Dict[str, dict], List[str]]:
+    """Resolve every KMS key the plans compare, then check readers in other accounts: (errors by name, warnings).
+
+    caller_account() asks STS, only when readers name an account and no listed secret tells the caller's own.
+    """
+    own_account = own_account_from(current_by_name)
+    readers_accounts = {account_of(reader) for declared in declared_secrets for reader in (declared.readers or ())}
+    if own_account is None and readers_accounts - {None}:
+        try:
+            own_account = caller_account()
+        except (BotoCoreError, ClientError) as error:
+            raise AccountUnknown(error_of(error)) from None
+    kms_keys.resolve(kms_references(declared_secrets, current_by_name, own_account))
+    return cross_account_checks(declared_secrets, current_by_name, own_account, kms_keys, region)
+

@@ -16,11 +16,19 @@ Internal to the envops.aws_secrets collection: not a public API, may change with
 from __future__ import annotations
 
 import json
+import traceback
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.warnings import warn
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import RateLimiter
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import SecretsManagerCalls
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import client_config
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_mask import Masker
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_mask import value_free_params
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_reconcile import RunFailure
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_reconcile import run
 
 
 def _credential_strings(argument_spec: dict, params: dict) -> set:
@@ -71,3 +79,49 @@ def value_free_module(argument_spec: dict) -> AnsibleAWSModule:
 def invocation_of(module) -> dict:
     """The invocation to report: the validated arguments, each value option as a marker."""
     return {"module_args": value_free_params(module.argument_spec, module.params)}
+
+
+def _calls_factory(module, masker: Masker):
+    """calls_for(service, region, concurrency): masked, counted callers on the module's own connection.
+
+    Secrets Manager's callers share one client-side rate limiter; KMS and STS are asked a few times a run.
+    """
+    rate_limiter = RateLimiter()
+
+    def calls_for(service, region, concurrency):
+        extra = {"region": region} if region else {}
+        client = module.client(service, config=client_config(concurrency), **extra)
+        return SecretsManagerCalls(client, masker=masker,
+                                   rate_limiter=rate_limiter if service == "secretsmanager" else None)
+
+    return calls_for
+
+
+def run_module(argument_spec: dict) -> None:
+    """aws_secrets_manager_set's main(): the pipeline of _secrets_reconcile, reported through the module."""
+    module = value_free_module(argument_spec)
+    # Every value option's forms, found by walking the spec; generated and stored values join later.
+    masker = Masker()
+    masker.add_params(module.argument_spec, module.params)
+    try:
+        outcome = run(module.params, module.region, _calls_factory(module, masker), masker,
+                      check_mode=module.check_mode, with_diff=module._diff)
+    except RunFailure as failure:
+        module.fail_json(msg=failure.msg, invocation=invocation_of(module), **failure.fields)
+    except Exception as error:  # pylint: disable=broad-except
+        module.fail_json(msg=masker.mask("Unexpected error: {0}: {1}".format(type(error).__name__, error)),
+                         exception=masker.mask(traceback.format_exc()), invocation=invocation_of(module))
+    else:
+        _report(module, outcome)
+
+
+def _report(module, outcome) -> None:
+    # ansible-core's own warn(): amazon.aws's module.warn() re-passes warnings to exit_json, which
+    # ansible-core 2.19 reports as deprecated.
+    for warning in outcome.warnings:
+        warn(warning)
+    result = dict(outcome.result, invocation=invocation_of(module))
+    if outcome.failure:
+        module.fail_json(msg=outcome.failure, **result)
+    module.exit_json(**result)
+

@@ -4,8 +4,9 @@
 
 """Planning: what each secret needs, computed without calling AWS.
 
-plan_* functions are pure: declared state + current state -> SecretPlan. Check mode reports the
-plan; a real run applies the very same plan, so both give the same result and diff.
+plan_* functions are pure: declaration + CurrentState -> SecretPlan, whose writes are an ordered list of
+steps. Check mode reports the plan; a real run carries out the very same steps, so both give the same
+result and diff.
 Internal to the envops.aws_secrets collection: not a public API, may change without notice.
 """
 
@@ -13,8 +14,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from dataclasses import dataclass, field, replace
+from typing import List, Optional, Tuple
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
@@ -30,15 +31,13 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import is_owned
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import owning_service
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import ownership_of
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import REMOVE_POLICY
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import ReadersOnly
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import merge_readers
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import policy_text
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import policy_too_large
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import policies_differ
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import policy_write
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentSecret
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import DetailRequest
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentState
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentValue
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import prunable
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import prune_candidates
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import MAX_VALUE_BYTES
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import SecretPayload
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import VALUE_NONE
@@ -60,32 +59,31 @@ CHANGING_ACTIONS = (CREATED, UPDATED, DELETED, RESTORED)
 DEFAULT_KMS_ALIAS = "alias/aws/secretsmanager"
 
 
-@dataclass
+@dataclass(frozen=True)
+class Step:
+    """One write of a plan: a boto3 operation and its parameters, with the changes it makes.
+
+    Parameters never hold a value: apply adds SecretId (the ARN, once the secret exists) and, for a step
+    that writes_value, the payload. Check mode reports the same steps that a real run carries out.
+    """
+
+    operation: str
+    params: dict = field(default_factory=dict)
+    changes: Tuple[str, ...] = ()
+    writes_value: bool = False
+
+
+@dataclass(frozen=True)
 class SecretPlan:
-    """What one secret needs. The API parameters never hold a value: apply adds it."""
+    """What one secret needs: its ordered write steps and the diff. Built once, never changed."""
 
     full_name: str
     label: str
     action: str
     declared: Optional[DeclaredSecret] = None
     current: Optional[CurrentSecret] = None
-    changes: List[str] = field(default_factory=list)
-    restore: bool = False
-    create: Optional[dict] = None  # CreateSecret parameters
-    update: Optional[dict] = None  # UpdateSecret metadata parameters
-    write_value: bool = False
-    value_token: Optional[str] = None
-    tags_to_set: Dict[str, str] = field(default_factory=dict)
-    tags_to_remove: List[str] = field(default_factory=list)
-    delete: Optional[dict] = None  # DeleteSecret parameters
-    put_policy: Optional[dict] = None  # PutResourcePolicy parameters
-    delete_policy: bool = False
-    replicas_to_remove: List[str] = field(default_factory=list)
-    replicas_to_add: List[dict] = field(default_factory=list)  # AddReplicaRegions entries
-    force_overwrite_replica: bool = False
-    rotate: Optional[dict] = None  # RotateSecret parameters
-    cancel_rotation: bool = False
-    stage_move: Optional[dict] = None  # UpdateSecretVersionStage parameters
+    changes: Tuple[str, ...] = ()
+    steps: Tuple[Step, ...] = ()
     error: Optional[dict] = None
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
@@ -99,12 +97,20 @@ class SecretPlan:
 
     @property
     def has_writes(self) -> bool:
-        return bool(
-            self.restore or self.create is not None or self.update or self.write_value
-            or self.tags_to_set or self.tags_to_remove or self.delete is not None
-            or self.put_policy or self.delete_policy or self.replicas_to_remove or self.replicas_to_add
-            or self.rotate or self.cancel_rotation or self.stage_move
-        )
+        return bool(self.steps)
+
+    @property
+    def operations(self) -> Tuple[str, ...]:
+        return tuple(step.operation for step in self.steps)
+
+    def step(self, operation: str) -> Optional[Step]:
+        """The plan's step of that operation, or None."""
+        return next((step for step in self.steps if step.operation == operation), None)
+
+    @property
+    def value_token(self) -> Optional[str]:
+        """The ClientRequestToken of the value write, which every retry sends again."""
+        return next((step.params.get("ClientRequestToken") for step in self.steps if step.writes_value), None)
 
     @property
     def policy_managed(self) -> bool:
@@ -116,6 +122,26 @@ class SecretPlan:
         if self.declared is not None and self.declared.rotation is not None and self.action != FAILED:
             return self.declared.rotation["enabled"]
         return bool(self.current and self.current.rotation_enabled)
+
+
+def failed_plan(full_name: str, label: str, declared: Optional[DeclaredSecret], current: Optional[CurrentSecret],
+                error: dict, before: Optional[dict] = None) -> SecretPlan:
+    """The one way to make a plan that cannot be carried out: no steps, and a diff that shows no change."""
+    before = dict(before or {})
+    return SecretPlan(full_name=full_name, label=label, action=FAILED, declared=declared, current=current,
+                      error=dict(error), before=before, after=dict(before), ownership=ownership_of(current))
+
+
+class _Draft:
+    """A plan while it is built: changes and steps in order, the diff's "after", and the first error."""
+
+    def __init__(self):
+        self.changes: List[str] = []
+        self.steps: List[Step] = []
+        self.after: dict = {}
+
+    def add(self, operation: str, changes: Tuple[str, ...] = (), writes_value: bool = False, **params) -> None:
+        self.steps.append(Step(operation, params, tuple(changes), writes_value))
 
 
 def same_kms_key(current: Optional[str], declared: str) -> bool:
@@ -193,23 +219,6 @@ def rotation_matches(current: CurrentSecret, declared_rotation: dict) -> bool:
     return "Duration" not in declared_rules or current.rotation_rules.get("Duration") == declared_rules["Duration"]
 
 
-def details_needed(declared: Optional[DeclaredSecret], current: Optional[CurrentSecret]) -> DetailRequest:
-    """What the plan must read beyond the listing, for this one secret."""
-    if current is None:
-        return DetailRequest()
-    deleting = declared is None or declared.state == "absent"
-    readable = not current.scheduled_for_deletion
-    return DetailRequest(
-        # Deleting needs the replicas, which AWS requires to be removed first.
-        replicas=current.replicas is None and (deleting or declared.replicas is not None),
-        policy=not deleting and readable and declared.policy is not None,
-        all_versions=(
-            not deleting and readable and declared.current_version_id is not None
-            and declared.current_version_id not in current.version_ids
-        ),
-    )
-
-
 def replica_failed(replica: dict) -> bool:
     return (replica.get("status") or "").lower() == "failed"
 
@@ -220,157 +229,6 @@ def replication_failure(region: str, status_message: Optional[str]) -> dict:
             "message": "the replica in {0} failed: {1}. force_overwrite_replica: true removes it and replicates "
                        "again, overwriting a secret of the same name there".format(
                            region, status_message or "no status message")}
-
-
-def _readers_merged(plan: SecretPlan, declared: DeclaredSecret, current: Optional[CurrentSecret]):
-    """The policy to hold when only `readers` is managed: the current one with the readers statement."""
-    current_policy = current.policy if current else None
-    if current is not None and not current.policy_read:
-        plan.error = {"code": "PolicyNotRead",
-                      "message": "readers are merged into the current resource policy, which cannot be read while "
-                                 "the secret is scheduled for deletion; restore it first, then manage readers"}
-        return None
-    if isinstance(current_policy, dict) and "unparseable" in current_policy:
-        plan.error = {"code": "PolicyNotParsed",
-                      "message": "the current resource policy is not valid JSON, so readers cannot be merged into it"}
-        return None
-    return merge_readers(current_policy, declared.policy)
-
-
-def _plan_access(plan: SecretPlan, declared: DeclaredSecret, current: Optional[CurrentSecret],
-                 kms_keys=None) -> None:
-    """Policy, replicas, rotation and version stage: what differs goes in the plan, in this order."""
-    declared_policy = declared.policy
-    if isinstance(declared_policy, ReadersOnly):
-        declared_policy = _readers_merged(plan, declared, current)
-        if plan.error:
-            return
-        too_large = policy_too_large(declared_policy)
-        if too_large:
-            plan.error = {"code": "PolicyTooLarge", "message": too_large + " once the readers are merged in"}
-            return
-    if declared_policy is not None:
-        desired = None if declared_policy == REMOVE_POLICY else declared_policy
-        plan.after["resource_policy"] = desired
-        current_policy = current.policy if current else None
-        unknown = current is not None and not current.policy_read  # a deleted secret's policy cannot be read
-        if unknown or policies_differ(current_policy, declared_policy):
-            if desired is None:
-                plan.delete_policy = current is not None
-            else:
-                plan.put_policy = {"ResourcePolicy": policy_text(desired),
-                                   "BlockPublicPolicy": declared.block_public_policy}
-            if plan.put_policy or plan.delete_policy:
-                plan.changes.append("resource_policy")
-
-    if declared.replicas is not None:
-        current_replicas = {replica["region"]: replica for replica in (current.replicas or ())} if current else {}
-        declared_regions = dict(declared.replicas)
-        for region, kms_key_id in declared.replicas:
-            existing = current_replicas.get(region)
-            failed = existing is not None and replica_failed(existing)
-            if failed and not declared.force_overwrite_replica:
-                plan.error = replication_failure(region, existing.get("status_message"))
-                return
-            if existing is not None and not failed and kms_key_id is not None:
-                same, key_error = _keys_match(kms_keys, region, existing["kms_key_id"], kms_key_id)
-                if key_error:
-                    plan.error = key_error
-                    return
-                if same:
-                    continue
-            elif existing is not None and not failed:
-                continue
-            if existing is not None:
-                plan.replicas_to_remove.append(region)  # a replica is re-keyed by replacing it
-            plan.replicas_to_add.append(dict({"Region": region}, **({"KmsKeyId": kms_key_id} if kms_key_id else {})))
-        if declared.purge_replicas:
-            plan.replicas_to_remove += sorted(region for region in current_replicas if region not in declared_regions)
-        plan.force_overwrite_replica = declared.force_overwrite_replica
-        kept = {region: replica["kms_key_id"] for region, replica in current_replicas.items()
-                if region not in plan.replicas_to_remove}
-        kept.update({entry["Region"]: entry.get("KmsKeyId") for entry in plan.replicas_to_add})
-        plan.after["replicas"] = [{"region": region, "kms_key_id": kept[region]} for region in sorted(kept)]
-        if plan.replicas_to_add or plan.replicas_to_remove:
-            plan.changes.append("replicas")
-
-    if declared.rotation is not None:
-        if not declared.rotation["enabled"]:
-            plan.after["rotation"] = {"enabled": False}
-            plan.cancel_rotation = bool(current and current.rotation_enabled)
-        else:
-            plan.after["rotation"] = {"enabled": True, "lambda_arn": declared.rotation["lambda_arn"],
-                                      "rules": dict(declared.rotation["rules"])}
-            if current is None or not rotation_matches(current, declared.rotation):
-                plan.rotate = {"RotationLambdaARN": declared.rotation["lambda_arn"],
-                               "RotationRules": dict(declared.rotation["rules"]),
-                               "RotateImmediately": declared.rotation["rotate_immediately"]}
-        if plan.rotate or plan.cancel_rotation:
-            plan.changes.append("rotation")
-
-    if declared.current_version_id is not None:
-        target = declared.current_version_id
-        plan.after["current_version_id"] = target
-        current_version_id = current.current_version_id if current else None
-        if target != current_version_id:
-            known = set(current.version_ids) | set(current.all_version_ids or ()) if current else set()
-            if target not in known:
-                plan.error = {"code": "UnknownVersionId",
-                              "message": "version {0} does not exist for this secret".format(target)}
-                return
-            plan.stage_move = {"VersionStage": "AWSCURRENT", "MoveToVersionId": target}
-            if current_version_id:
-                plan.stage_move["RemoveFromVersionId"] = current_version_id
-            plan.changes.append("current_version_id")
-
-
-def _plan_create(declared: DeclaredSecret) -> SecretPlan:
-    create = {"Name": declared.full_name}
-    changes = []
-    after = {"state": "present"}
-    writes_value = declared.payload is not None or declared.generate is not None
-    if writes_value:
-        changes.append("value")
-        after["value"] = VALUE_WILL_CHANGE if declared.payload is not None else VALUE_WILL_GENERATE
-    if declared.description is not None:
-        create["Description"] = declared.description
-        changes.append("description")
-        after["description"] = declared.description
-    # Every secret the module creates carries the ownership tag, so a later prune may delete it.
-    create["Tags"] = ansible_dict_to_boto3_tag_list(dict(declared.tags or {}, **{OWNER_TAG_KEY: OWNER_TAG_VALUE}))
-    if declared.tags is not None:
-        if declared.tags:
-            changes.append("tags")
-        after["tags"] = dict(declared.tags, **{OWNER_TAG_KEY: OWNER_TAG_VALUE})
-    if declared.kms_key_id is not None:
-        create["KmsKeyId"] = declared.kms_key_id
-        changes.append("kms_key_id")
-        after["kms_key_id"] = declared.kms_key_id
-    plan = SecretPlan(
-        full_name=declared.full_name,
-        label=declared.label,
-        action=CREATED,
-        declared=declared,
-        changes=changes,
-        create=create,
-        write_value=writes_value,
-        value_token=write_token(declared.full_name, "create", None, (), None, None) if writes_value else None,
-        before={"state": "absent"},
-        after=after,
-        ownership=OWNED,
-    )
-    _plan_access(plan, declared, None)
-    if plan.error:
-        return _failed(plan)
-    return plan
-
-
-def _failed(plan: SecretPlan) -> SecretPlan:
-    """A plan that cannot be carried out: nothing of it runs, and its diff shows no change."""
-    failed = SecretPlan(full_name=plan.full_name, label=plan.label, action=FAILED, declared=plan.declared,
-                        current=plan.current, error=plan.error, before=plan.before, after=dict(plan.before),
-                        ownership=ownership_of(plan.current))
-    return failed
 
 
 def _value_decision(declared: DeclaredSecret, current: CurrentSecret, current_value: Optional[CurrentValue]):
@@ -444,11 +302,14 @@ def _merge_decision(declared: DeclaredSecret, current: CurrentSecret, current_va
     return payload, sorted(added), sorted(replaced), None
 
 
-def _plan_tags(plan: SecretPlan, declared: DeclaredSecret, current: CurrentSecret) -> None:
-    """Declared tags, merged with the ownership tag: purge_tags never removes it, adopt adds it."""
+def _plan_tags(draft: _Draft, declared: DeclaredSecret, current: CurrentSecret) -> Tuple[List[Step], Optional[dict]]:
+    """(tag steps, error): declared tags, merged with the ownership tag; purge_tags never removes it, adopt adds it.
+
+    The changes and the diff go in the draft now; the steps run after the metadata update.
+    """
     adopting = declared.adopt and not is_owned(current)
     if declared.tags is None and not adopting:
-        return
+        return [], None
     if declared.tags is not None:
         desired, purge = dict(declared.tags), declared.purge_tags
     else:
@@ -457,109 +318,260 @@ def _plan_tags(plan: SecretPlan, declared: DeclaredSecret, current: CurrentSecre
         desired[OWNER_TAG_KEY] = current.tags[OWNER_TAG_KEY]
     if adopting:
         desired[OWNER_TAG_KEY] = OWNER_TAG_VALUE
-    plan.tags_to_set, plan.tags_to_remove = compare_aws_tags(current.tags, desired, purge)
-    after_tags = dict(current.tags)
-    for key in plan.tags_to_remove:
-        after_tags.pop(key, None)
-    after_tags.update(plan.tags_to_set)
+    tags_to_set, tags_to_remove = compare_aws_tags(current.tags, desired, purge)
+    after_tags = {key: value for key, value in current.tags.items() if key not in tags_to_remove}
+    after_tags.update(tags_to_set)
     if len(after_tags) > MAX_TAGS:
-        plan.error = {"code": "TooManyTags", "message": "{0} tags once merged with the current ones, over the limit "
-                                                        "of {1}".format(len(after_tags), MAX_TAGS)}
-        return
+        return [], {"code": "TooManyTags",
+                    "message": "{0} tags once merged with the current ones, over the limit of {1}".format(
+                        len(after_tags), MAX_TAGS)}
+    labels = []
     if declared.tags is not None:
-        plan.after["tags"] = after_tags
-        if set(plan.tags_to_set) - {OWNER_TAG_KEY} or plan.tags_to_remove:
-            plan.changes.append("tags")
+        draft.after["tags"] = after_tags
+        if set(tags_to_set) - {OWNER_TAG_KEY} or tags_to_remove:
+            labels.append("tags")
     if adopting:
-        plan.before["ownership"], plan.after["ownership"] = UNOWNED, OWNED
-        plan.changes.append("ownership")
-        plan.ownership = OWNED
+        draft.after["ownership"] = OWNED
+        labels.append("ownership")
+    draft.changes += labels
+    steps = []
+    if tags_to_set:
+        steps.append(Step("tag_resource", {"Tags": ansible_dict_to_boto3_tag_list(tags_to_set)}, tuple(labels)))
+    if tags_to_remove:
+        steps.append(Step("untag_resource", {"TagKeys": list(tags_to_remove)}, tuple(labels)))
+    return steps, None
+
+
+def _plan_policy(draft: _Draft, declared: DeclaredSecret, current: Optional[CurrentSecret]) -> Optional[dict]:
+    after_policy, write, error = policy_write(declared.policy, current)
+    if error or declared.policy is None:
+        return error
+    draft.after["resource_policy"] = after_policy
+    if write == "put":
+        draft.add("put_resource_policy", ("resource_policy",), ResourcePolicy=policy_text(after_policy),
+                  BlockPublicPolicy=declared.block_public_policy)
+    elif write == "delete":
+        draft.add("delete_resource_policy", ("resource_policy",))
+    if write:
+        draft.changes.append("resource_policy")
+    return None
+
+
+def _plan_replicas(draft: _Draft, declared: DeclaredSecret, current: Optional[CurrentSecret],
+                   kms_keys) -> Optional[dict]:
+    if declared.replicas is None:
+        return None
+    current_replicas = {replica["region"]: replica for replica in (current.replicas or ())} if current else {}
+    to_remove, to_add = [], []
+    for region, kms_key_id in declared.replicas:
+        existing = current_replicas.get(region)
+        failed = existing is not None and replica_failed(existing)
+        if failed and not declared.force_overwrite_replica:
+            return replication_failure(region, existing.get("status_message"))
+        if existing is not None and not failed:
+            same, key_error = (True, None) if kms_key_id is None else _keys_match(
+                kms_keys, region, existing["kms_key_id"], kms_key_id)
+            if key_error:
+                return key_error
+            if same:
+                continue
+        if existing is not None:
+            to_remove.append(region)  # a replica is re-keyed by replacing it
+        to_add.append(dict({"Region": region}, **({"KmsKeyId": kms_key_id} if kms_key_id else {})))
+    if declared.purge_replicas:
+        to_remove += sorted(region for region in current_replicas if region not in dict(declared.replicas))
+    kept = {region: replica["kms_key_id"] for region, replica in current_replicas.items() if region not in to_remove}
+    kept.update({entry["Region"]: entry.get("KmsKeyId") for entry in to_add})
+    draft.after["replicas"] = [{"region": region, "kms_key_id": kept[region]} for region in sorted(kept)]
+    if to_remove:
+        draft.add("remove_regions_from_replication", ("replicas",), RemoveReplicaRegions=to_remove)
+    if to_add:
+        draft.add("replicate_secret_to_regions", ("replicas",), AddReplicaRegions=to_add,
+                  ForceOverwriteReplicaSecret=declared.force_overwrite_replica)
+    if to_add or to_remove:
+        draft.changes.append("replicas")
+    return None
+
+
+def _plan_rotation(draft: _Draft, declared: DeclaredSecret, current: Optional[CurrentSecret]) -> None:
+    rotation = declared.rotation
+    if rotation is None:
+        return
+    if not rotation["enabled"]:
+        draft.after["rotation"] = {"enabled": False}
+        if current is None or not current.rotation_enabled:
+            return
+        draft.add("cancel_rotate_secret", ("rotation",))
+    else:
+        draft.after["rotation"] = {"enabled": True, "lambda_arn": rotation["lambda_arn"],
+                                   "rules": dict(rotation["rules"])}
+        if current is not None and rotation_matches(current, rotation):
+            return
+        draft.add("rotate_secret", ("rotation",), RotationLambdaARN=rotation["lambda_arn"],
+                  RotationRules=dict(rotation["rules"]), RotateImmediately=rotation["rotate_immediately"])
+    draft.changes.append("rotation")
+
+
+def _plan_version_stage(draft: _Draft, declared: DeclaredSecret, current: Optional[CurrentSecret]) -> Optional[dict]:
+    target = declared.current_version_id
+    if target is None:
+        return None
+    draft.after["current_version_id"] = target
+    current_version_id = current.current_version_id if current else None
+    if target == current_version_id:
+        return None
+    known = set(current.version_ids) | set(current.all_version_ids or ()) if current else set()
+    if target not in known:
+        return {"code": "UnknownVersionId", "message": "version {0} does not exist for this secret".format(target)}
+    move = {"VersionStage": "AWSCURRENT", "MoveToVersionId": target}
+    if current_version_id:
+        move["RemoveFromVersionId"] = current_version_id
+    draft.add("update_secret_version_stage", ("current_version_id",), **move)
+    draft.changes.append("current_version_id")
+    return None
+
+
+def _plan_access(draft: _Draft, declared: DeclaredSecret, current: Optional[CurrentSecret],
+                 kms_keys=None) -> Optional[dict]:
+    """Policy, replicas, rotation and version stage, in this order, once the secret exists; the first error."""
+    error = _plan_policy(draft, declared, current) or _plan_replicas(draft, declared, current, kms_keys)
+    if error:
+        return error
+    _plan_rotation(draft, declared, current)
+    return _plan_version_stage(draft, declared, current)
+
+
+def _refused_policy(draft: _Draft, policy_error: Optional[dict]) -> Optional[dict]:
+    """ValidateResourcePolicy's refusal of the policy this plan puts, if it puts one."""
+    if policy_error and any(step.operation == "put_resource_policy" for step in draft.steps):
+        return policy_error
+    return None
+
+
+def _plan_create(declared: DeclaredSecret, policy_error: Optional[dict] = None) -> SecretPlan:
+    draft = _Draft()
+    draft.after = {"state": "present"}
+    create = {"Name": declared.full_name}
+    writes_value = declared.payload is not None or declared.generate is not None
+    if writes_value:
+        draft.changes.append("value")
+        draft.after["value"] = VALUE_WILL_CHANGE if declared.payload is not None else VALUE_WILL_GENERATE
+    if declared.description is not None:
+        create["Description"] = declared.description
+        draft.changes.append("description")
+        draft.after["description"] = declared.description
+    # Every secret the module creates carries the ownership tag, so a later prune may delete it.
+    create["Tags"] = ansible_dict_to_boto3_tag_list(dict(declared.tags or {}, **{OWNER_TAG_KEY: OWNER_TAG_VALUE}))
+    if declared.tags is not None:
+        if declared.tags:
+            draft.changes.append("tags")
+        draft.after["tags"] = dict(declared.tags, **{OWNER_TAG_KEY: OWNER_TAG_VALUE})
+    if declared.kms_key_id is not None:
+        create["KmsKeyId"] = declared.kms_key_id
+        draft.changes.append("kms_key_id")
+        draft.after["kms_key_id"] = declared.kms_key_id
+    if writes_value:
+        create["ClientRequestToken"] = write_token(declared.full_name, "create", None, (), None, None)
+    draft.add("create_secret", tuple(draft.changes), writes_value, **create)
+    before = {"state": "absent"}
+    error = _plan_access(draft, declared, None) or _refused_policy(draft, policy_error)
+    if error:
+        return failed_plan(declared.full_name, declared.label, declared, None, error, before)
+    return SecretPlan(full_name=declared.full_name, label=declared.label, action=CREATED, declared=declared,
+                      changes=tuple(draft.changes), steps=tuple(draft.steps), before=before, after=draft.after,
+                      ownership=OWNED)
+
+
+def _replaced_value(current: CurrentSecret, current_value: Optional[CurrentValue]) -> Optional[bytes]:
+    """The stored value a write replaces, as bytes, where it was read; it keys the write token."""
+    if current_value is None or current_value.error_code or current.scheduled_for_deletion:
+        return None
+    if current_value.binary is not None:
+        return current_value.binary
+    return current_value.string.encode("utf-8") if current_value.string is not None else None
 
 
 def plan_present(
     declared: DeclaredSecret, current: Optional[CurrentSecret], current_value: Optional[CurrentValue] = None,
-    kms_keys=None,
+    kms_keys=None, policy_error: Optional[dict] = None,
 ) -> SecretPlan:
-    """Bring one secret to its declared attributes; attributes left unset are not touched."""
-    if current is None:
-        return _plan_create(declared)
-    plan = SecretPlan(
-        full_name=declared.full_name,
-        label=declared.label,
-        action=UNCHANGED,
-        declared=declared,
-        current=current,
-        before=_managed_view(declared, current),
-        after={"state": "present"},
-    )
-    if current.scheduled_for_deletion:
-        if not declared.restore:
-            plan.action = FAILED
-            plan.error = {
-                "code": "ScheduledForDeletion",
-                "message": "the secret is scheduled for deletion and restore is false",
-            }
-            plan.after = dict(plan.before)
-            return plan
-        plan.restore = True
+    """Bring one secret to its declared attributes; attributes left unset are not touched.
 
-    plan.ownership = ownership_of(current)
+    policy_error is ValidateResourcePolicy's refusal of the policy the plan would put.
+    """
+    if current is None:
+        return _plan_create(declared, policy_error)
+    before = _managed_view(declared, current)
+
+    def failed(error: dict) -> SecretPlan:
+        return failed_plan(declared.full_name, declared.label, declared, current, error, before)
+
+    if current.scheduled_for_deletion and not declared.restore:
+        return failed({"code": "ScheduledForDeletion",
+                       "message": "the secret is scheduled for deletion and restore is false"})
+    draft = _Draft()
+    draft.after = {"state": "present"}
+    if current.scheduled_for_deletion:
+        draft.add("restore_secret")
+    merged_payload = None
     if declared.json_merge and declared.payload is not None and current.has_value:
-        plan.merged_payload, keys_added, keys_replaced, value_error = _merge_decision(declared, current, current_value)
-        write_value = plan.merged_payload is not None
+        merged_payload, keys_added, keys_replaced, value_error = _merge_decision(declared, current, current_value)
+        write_value = merged_payload is not None
         value_marker = VALUE_WILL_CHANGE if write_value else VALUE_SET
         if write_value:
             # Key names only: the diff says which keys change, never what they hold.
-            plan.after["json_keys"] = {"added": keys_added, "replaced": keys_replaced}
+            draft.after["json_keys"] = {"added": keys_added, "replaced": keys_replaced}
     else:
         write_value, value_marker, value_error = _value_decision(declared, current, current_value)
     if declared.payload is not None or declared.generate is not None:
-        plan.after["value"] = value_marker
+        draft.after["value"] = value_marker
     if value_error:
-        plan.action = FAILED
-        plan.error = value_error
-        plan.after = dict(plan.before)
-        return plan
-    if write_value:
-        plan.write_value = True
-        plan.changes.append("value")
-        replaced = None
-        if current_value is not None and not current_value.error_code and not current.scheduled_for_deletion:
-            replaced = current_value.binary if current_value.binary is not None else (
-                current_value.string.encode("utf-8") if current_value.string is not None else None)
-        plan.value_token = write_token(current.name, "value", current.current_version_id, current.version_ids,
-                                       declared.payload, replaced)
-
+        return failed(value_error)
     update = {}
+    if write_value:
+        draft.changes.append("value")
     if declared.description is not None:
-        plan.after["description"] = declared.description
+        draft.after["description"] = declared.description
         if declared.description != (current.description or ""):
             update["Description"] = declared.description
-            plan.changes.append("description")
-    _plan_tags(plan, declared, current)
-    if plan.error:
-        return _failed(plan)
+            draft.changes.append("description")
+    tag_steps, error = _plan_tags(draft, declared, current)
+    if error:
+        return failed(error)
+    adopting = "ownership" in draft.changes
+    if adopting:
+        before = dict(before, ownership=UNOWNED)
     if declared.kms_key_id is not None:
-        plan.after["kms_key_id"] = declared.kms_key_id
+        draft.after["kms_key_id"] = declared.kms_key_id
         same_key, key_error = _keys_match(kms_keys, None, current.kms_key_id, declared.kms_key_id)
         if key_error:
-            plan.error = key_error
-            return _failed(plan)
+            return failed(key_error)
         if not same_key:
             update["KmsKeyId"] = declared.kms_key_id
-            plan.changes.append("kms_key_id")
+            draft.changes.append("kms_key_id")
         else:
-            plan.after["kms_key_id"] = plan.before["kms_key_id"]
-    plan.update = update or None
-    _plan_access(plan, declared, current, kms_keys)
-    if plan.error:
-        return _failed(plan)
-
-    if plan.restore:
-        plan.action = RESTORED
-    elif plan.changes:
-        plan.action = UPDATED
-    return plan
+            draft.after["kms_key_id"] = before["kms_key_id"]
+    if write_value:
+        update["ClientRequestToken"] = write_token(current.name, "value", current.current_version_id,
+                                                   current.version_ids, declared.payload,
+                                                   _replaced_value(current, current_value))
+    if update:
+        # Description, key and value go in one call; a value alone is a new version.
+        operation = "update_secret" if set(update) - {"ClientRequestToken"} else "put_secret_value"
+        labels = tuple(label for label in draft.changes if label in ("value", "description", "kms_key_id"))
+        draft.add(operation, labels, write_value, **update)
+    draft.steps += tag_steps
+    error = _plan_access(draft, declared, current, kms_keys) or _refused_policy(draft, policy_error)
+    if error:
+        return failed(error)
+    if current.scheduled_for_deletion:
+        action = RESTORED
+    else:
+        action = UPDATED if draft.changes else UNCHANGED
+    return SecretPlan(full_name=declared.full_name, label=declared.label, action=action, declared=declared,
+                      current=current, changes=tuple(draft.changes), steps=tuple(draft.steps), before=before,
+                      after=draft.after, merged_payload=merged_payload,
+                      ownership=OWNED if adopting else ownership_of(current))
 
 
 def _delete_params(recovery_window: int) -> dict:
@@ -573,142 +585,65 @@ def plan_absent(
     declared: Optional[DeclaredSecret] = None,
 ) -> SecretPlan:
     """Delete a secret; one already scheduled is only purged now when the window is 0."""
-    plan = SecretPlan(full_name=full_name, label=label, action=ABSENT, declared=declared, current=current)
     if current is None or (current.scheduled_for_deletion and recovery_window != 0):
-        return plan
-    plan.action = DELETED
-    plan.delete = _delete_params(recovery_window)
-    # AWS refuses to delete a secret that still has replicas.
-    plan.replicas_to_remove = [replica["region"] for replica in (current.replicas or ())]
-    plan.before = _managed_view(declared, current)
-    plan.after = {"state": "absent" if recovery_window == 0 else "scheduled for deletion"}
+        return SecretPlan(full_name=full_name, label=label, action=ABSENT, declared=declared, current=current,
+                          ownership=ownership_of(current))
+    steps = []
+    if current.replicas:
+        # AWS refuses to delete a secret that still has replicas.
+        steps.append(Step("remove_regions_from_replication",
+                          {"RemoveReplicaRegions": [replica["region"] for replica in current.replicas]}))
+    steps.append(Step("delete_secret", _delete_params(recovery_window)))
+    return SecretPlan(full_name=full_name, label=label, action=DELETED, declared=declared, current=current,
+                      steps=tuple(steps), before=_managed_view(declared, current),
+                      after={"state": "absent" if recovery_window == 0 else "scheduled for deletion"},
+                      ownership=ownership_of(current))
+
+
+def plan_secret(declared: DeclaredSecret, state: CurrentState) -> SecretPlan:
+    """One declared secret against the state read for it."""
+    current = state.secrets.get(declared.full_name)
+    if declared.full_name in state.errors:
+        plan = failed_plan(declared.full_name, declared.label, declared, current, state.errors[declared.full_name])
+    elif declared.state == "absent":
+        plan = plan_absent(declared.full_name, declared.label, declared.recovery_window, current, declared)
+    else:
+        plan = plan_present(declared, current, state.values.get(current.arn) if current else None,
+                            state.kms_keys, state.policy_errors.get(declared.full_name))
+    if current is not None and owning_service(current):
+        return _left_to_service(plan)
     return plan
 
 
-def _read_failure(full_name: str, label: str, declared, current, error: dict) -> SecretPlan:
-    return SecretPlan(full_name=full_name, label=label, action=FAILED, declared=declared, current=current,
-                      error=dict(error))
+def _plan_prune(name: str, declaration: Declaration, state: CurrentState) -> SecretPlan:
+    current = state.secrets[name]
+    if not prunable(current):
+        # Not this collection's to delete: reported, and left alone.
+        return SecretPlan(full_name=name, label="pruned", action=SKIPPED, current=current,
+                          ownership=ownership_of(current))
+    if name in state.errors:
+        return failed_plan(name, "pruned", None, current, state.errors[name])
+    return plan_absent(name, "pruned", declaration.prune_recovery_window, current)
 
 
-def prune_candidates(declaration: Declaration, current_by_name: Dict[str, CurrentSecret]) -> List[str]:
-    """Names under the prefix that are not declared and not already scheduled for deletion."""
-    if not declaration.prune:
-        return []
-    declared_names = {declared.full_name for declared in declaration.secrets}
-    # A prefix ends in "/" whenever prune is on, so a name that starts with it is under that path.
-    return [name for name in sorted(current_by_name)
-            if name not in declared_names and name.startswith(declaration.prefix)
-            and not current_by_name[name].scheduled_for_deletion]
-
-
-def plan_all(
-    declaration: Declaration,
-    current_by_name: Dict[str, CurrentSecret],
-    values_by_arn: Optional[Dict[str, CurrentValue]] = None,
-    read_errors_by_name: Optional[Dict[str, dict]] = None,
-    kms_keys=None,
-) -> List[SecretPlan]:
+def plan_all(declaration: Declaration, state: CurrentState) -> List[SecretPlan]:
     """Plans in input order, then prunes in name order. A secret whose reads failed is planned as failed.
 
-    kms_keys (a _secrets_kms.KmsKeys that has resolved kms_references) compares keys by ARN; without it,
-    keys are compared as text.
+    Keys are compared by ARN where state.kms_keys resolved them, else as text.
     """
-    values_by_arn = values_by_arn or {}
-    read_errors_by_name = read_errors_by_name or {}
-    plans = []
-    for declared in declaration.secrets:
-        current = current_by_name.get(declared.full_name)
-        if declared.full_name in read_errors_by_name:
-            plans.append(_read_failure(declared.full_name, declared.label, declared, current,
-                                       read_errors_by_name[declared.full_name]))
-        elif declared.state == "absent":
-            plans.append(plan_absent(declared.full_name, declared.label, declared.recovery_window, current, declared))
-        else:
-            current_value = values_by_arn.get(current.arn) if current else None
-            plans.append(plan_present(declared, current, current_value, kms_keys))
-        if current is not None and owning_service(current):
-            plans[-1] = _left_to_service(plans[-1])
-    for name in prune_candidates(declaration, current_by_name):
-        current = current_by_name[name]
-        if not prunable(current):
-            # Not this collection's to delete: reported, and left alone.
-            plans.append(SecretPlan(full_name=name, label="pruned", action=SKIPPED, current=current,
-                                    ownership=ownership_of(current)))
-        elif name in read_errors_by_name:
-            plans.append(_read_failure(name, "pruned", None, current, read_errors_by_name[name]))
-        else:
-            plans.append(plan_absent(name, "pruned", declaration.prune_recovery_window, current))
-    for plan in plans:
-        if plan.ownership is None:
-            plan.ownership = ownership_of(plan.current)
-    return plans
+    return ([plan_secret(declared, state) for declared in declaration.secrets]
+            + [_plan_prune(name, declaration, state) for name in prune_candidates(declaration, state.secrets)])
 
 
-def prunable(current: CurrentSecret) -> bool:
-    """Prune deletes only undeclared secrets that carry the ownership tag and that no AWS service owns."""
-    return is_owned(current) and not owning_service(current)
+def resume_create(plan: SecretPlan, current: CurrentSecret) -> SecretPlan:
+    """A create whose own CreateSecret went through before its answer was lost: the steps after it."""
+    return replace(plan, current=current, steps=tuple(step for step in plan.steps if step.operation != "create_secret"))
 
 
 def _left_to_service(plan: SecretPlan) -> SecretPlan:
     """A declared secret that an AWS service owns is never written: what would change is listed, not done."""
     if plan.action != FAILED and not plan.has_writes:
-        plan.ownership = SERVICE
-        return plan
+        return replace(plan, ownership=SERVICE)
     return SecretPlan(full_name=plan.full_name, label=plan.label, action=SKIPPED, declared=plan.declared,
-                      current=plan.current, changes=list(plan.changes), before=plan.before, after=dict(plan.before),
+                      current=plan.current, changes=plan.changes, before=plan.before, after=dict(plan.before),
                       ownership=SERVICE)
-
-
-def detail_requests(declaration: Declaration, current_by_name: Dict[str, CurrentSecret]):
-    """Name -> (current, DetailRequest) for every secret whose plan needs more than the listing."""
-    requests = {}
-    for declared in declaration.secrets:
-        current = current_by_name.get(declared.full_name)
-        if owning_service(current):
-            continue
-        request = details_needed(declared, current)
-        if request:
-            requests[declared.full_name] = (current, request)
-    for name in prune_candidates(declaration, current_by_name):
-        if not prunable(current_by_name[name]):
-            continue
-        request = details_needed(None, current_by_name[name])
-        if request:
-            requests[name] = (current_by_name[name], request)
-    return requests
-
-
-def values_to_read(declaration: Declaration, current_by_name: Dict[str, CurrentSecret]) -> List[str]:
-    """ARNs whose value a comparison needs: declared values with overwrite (or json_merge, which merges into
-    the stored object) on existing, readable secrets."""
-    arns = []
-    for declared in declaration.secrets:
-        current = current_by_name.get(declared.full_name)
-        if (
-            declared.state == "present"
-            and declared.payload is not None
-            and (declared.overwrite or declared.json_merge)
-            and current is not None
-            and not owning_service(current)
-            and current.has_value
-            and not current.scheduled_for_deletion
-        ):
-            arns.append(current.arn)
-    return arns
-
-
-def policies_to_validate(plans: List[SecretPlan]) -> Dict[int, tuple]:
-    """Plan index -> (secret ARN or None, policy JSON) for every policy the plans would put."""
-    return {index: (plan.arn, plan.put_policy["ResourcePolicy"]) for index, plan in enumerate(plans)
-            if plan.put_policy and not plan.error}
-
-
-def fail_plans(plans: List[SecretPlan], errors_by_index: Dict[int, dict]) -> List[SecretPlan]:
-    """The plans, with those that have an error turned into failed plans that do nothing."""
-    return [_failed(_with_error(plan, errors_by_index[index])) if index in errors_by_index else plan
-            for index, plan in enumerate(plans)]
-
-
-def _with_error(plan: SecretPlan, error: dict) -> SecretPlan:
-    plan.error = dict(error)
-    return plan

@@ -141,3 +141,38 @@ def merge_readers(current_policy: Optional[dict], readers_only: ReadersOnly):
     Statements set outside this task are kept as they are. REMOVE_POLICY when nothing is left.
     """
     return render_policy(current_policy, readers_only.readers)
+
+
+POLICY_NOT_READ = {"code": "PolicyNotRead",
+                   "message": "readers are merged into the current resource policy, which cannot be read while the "
+                              "secret is scheduled for deletion; restore it first, then manage readers"}
+POLICY_NOT_PARSED = {"code": "PolicyNotParsed",
+                     "message": "the current resource policy is not valid JSON, so readers cannot be merged into it"}
+
+
+def policy_write(declared_policy, current) -> Tuple[object, Optional[str], Optional[dict]]:
+    """(the policy once applied, "put", "delete" or None, error) for a declared policy and a current secret.
+
+    The planner and the pre-plan ValidateResourcePolicy pass both ask here, so they agree on what is put.
+    A policy of None is not managed; `readers` alone are merged into the current policy.
+    """
+    if declared_policy is None:
+        return None, None, None
+    if isinstance(declared_policy, ReadersOnly):
+        if current is not None and not current.policy_read:
+            return None, None, dict(POLICY_NOT_READ)
+        current_policy = current.policy if current is not None else None
+        if isinstance(current_policy, dict) and "unparseable" in current_policy:
+            return None, None, dict(POLICY_NOT_PARSED)
+        declared_policy = merge_readers(current_policy, declared_policy)
+        too_large = policy_too_large(declared_policy)
+        if too_large:
+            return None, None, {"code": "PolicyTooLarge", "message": too_large + " once the readers are merged in"}
+    after = None if declared_policy == REMOVE_POLICY else declared_policy
+    unknown = current is not None and not current.policy_read  # a deleted secret's policy cannot be read
+    if not unknown and not policies_differ(current.policy if current is not None else None, declared_policy):
+        return after, None, None
+    if after is None:
+        return after, ("delete" if current is not None else None), None
+    return after, "put", None
+

@@ -24,7 +24,11 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_client import error_of
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import is_owned
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_owner import owning_service
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import load_current_policy
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import policy_text
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import policy_write
 
 LIST_PAGE_SIZE = 100
 LIST_FILTER_VALUES = 10  # ListSecrets takes at most 10 values per filter
@@ -151,32 +155,21 @@ def read_details(calls, current: CurrentSecret, request: DetailRequest) -> Curre
     return dataclasses.replace(current, **details)
 
 
-def list_versions(calls, secret_id: str) -> List[dict]:
-    """Every version of a secret, unlabelled (deprecated) ones included; never a value."""
-    versions = []
-    params = dict(SecretId=secret_id, IncludeDeprecated=True, MaxResults=100)
+def _all_pages(calls, operation: str, entries_key: str, **params) -> List[dict]:
+    """Every entry of a paginated listing, following NextToken."""
+    entries = []
     while True:
-        page = calls("list_secret_version_ids", **params)
-        versions += page.get("Versions", [])
+        page = calls(operation, **params)
+        entries += page.get(entries_key, [])
         if not page.get("NextToken"):
-            return versions
+            return entries
         params["NextToken"] = page["NextToken"]
 
 
-def read_all_details(calls, requests: Dict[str, Tuple[CurrentSecret, DetailRequest]], concurrency: int):
-    """Details by name, in parallel: (current with details, None) or (current, CurrentValue-style error)."""
-    if not requests:
-        return {}
-
-    def read(item):
-        name, (current, request) = item
-        try:
-            return name, read_details(calls, current, request), None
-        except (BotoCoreError, ClientError) as error:
-            return name, current, error_of(error)
-
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(requests)))) as pool:
-        return {name: (current, error) for name, current, error in pool.map(read, requests.items())}
+def list_versions(calls, secret_id: str) -> List[dict]:
+    """Every version of a secret, unlabelled (deprecated) ones included; never a value."""
+    return _all_pages(calls, "list_secret_version_ids", "Versions", SecretId=secret_id, IncludeDeprecated=True,
+                      MaxResults=100)
 
 
 def listing_filters(full_names: Iterable[str], prefix: str) -> List[List[str]]:
@@ -192,17 +185,11 @@ def listing_filters(full_names: Iterable[str], prefix: str) -> List[List[str]]:
 
 
 def _list_pages(calls, filter_values: List[str], extra_filters: Optional[List[dict]] = None) -> List[dict]:
-    entries = []
     filters = [{"Key": "name", "Values": filter_values}] if filter_values else []
     params = dict(IncludePlannedDeletion=True, MaxResults=LIST_PAGE_SIZE)
     if filters or extra_filters:
         params["Filters"] = filters + list(extra_filters or [])
-    while True:
-        page = calls("list_secrets", **params)
-        entries += page.get("SecretList", [])
-        if not page.get("NextToken"):
-            return entries
-        params["NextToken"] = page["NextToken"]
+    return _all_pages(calls, "list_secrets", "SecretList", **params)
 
 
 def list_current(
@@ -328,7 +315,7 @@ VALIDATION_WARNINGS = {
 }
 
 
-def validate_policies(calls, policies: Dict[int, Tuple[Optional[str], str]], concurrency: int, warn):
+def validate_policies(calls, policies: Dict[str, Tuple[Optional[str], str]], concurrency: int, warn):
     """Errors by key for policies ValidateResourcePolicy rejects; {} when none is rejected.
 
     It is a read, so check mode reports a policy AWS would refuse. An endpoint that cannot validate
@@ -370,3 +357,139 @@ def validate_policies(calls, policies: Dict[int, Tuple[Optional[str], str]], con
         kind, code = unavailable[0]
         warn(VALIDATION_WARNINGS[kind].format(code))
     return {key: error for key, error in results.items() if error}
+
+
+def prune_candidates(declaration, current_by_name: Dict[str, CurrentSecret]) -> List[str]:
+    """Names under the prefix that are not declared and not already scheduled for deletion."""
+    if not declaration.prune:
+        return []
+    declared_names = {declared.full_name for declared in declaration.secrets}
+    # A prefix ends in "/" whenever prune is on, so a name that starts with it is under that path.
+    return [name for name in sorted(current_by_name)
+            if name not in declared_names and name.startswith(declaration.prefix)
+            and not current_by_name[name].scheduled_for_deletion]
+
+
+def prunable(current: CurrentSecret) -> bool:
+    """Prune deletes only undeclared secrets that carry the ownership tag and that no AWS service owns."""
+    return is_owned(current) and not owning_service(current)
+
+
+def details_needed(declared, current: Optional[CurrentSecret]) -> DetailRequest:
+    """What the plan must read beyond the listing, for this one secret (declared None: a prune)."""
+    if current is None:
+        return DetailRequest()
+    deleting = declared is None or declared.state == "absent"
+    readable = not current.scheduled_for_deletion
+    return DetailRequest(
+        # Deleting needs the replicas, which AWS requires to be removed first.
+        replicas=current.replicas is None and (deleting or declared.replicas is not None),
+        policy=not deleting and readable and declared.policy is not None,
+        all_versions=(
+            not deleting and readable and declared.current_version_id is not None
+            and declared.current_version_id not in current.version_ids
+        ),
+    )
+
+
+def value_needed(declared, current: Optional[CurrentSecret]) -> bool:
+    """Whether a comparison needs the stored value: a declared value with overwrite (or json_merge, which
+    merges into the stored object) on an existing, readable secret."""
+    return (
+        declared.state == "present"
+        and declared.payload is not None
+        and (declared.overwrite or declared.json_merge)
+        and current is not None
+        and not owning_service(current)
+        and current.has_value
+        and not current.scheduled_for_deletion
+    )
+
+
+def values_to_read(declaration, current_by_name: Dict[str, CurrentSecret]) -> List[str]:
+    """ARNs whose value a comparison needs."""
+    return [current_by_name[declared.full_name].arn for declared in declaration.secrets
+            if value_needed(declared, current_by_name.get(declared.full_name))]
+
+
+def detail_requests(declaration, current_by_name: Dict[str, CurrentSecret]):
+    """Name -> (current, DetailRequest) for every secret whose plan needs more than the listing."""
+    requests = {}
+    for declared in declaration.secrets:
+        current = current_by_name.get(declared.full_name)
+        if owning_service(current):
+            continue
+        request = details_needed(declared, current)
+        if request:
+            requests[declared.full_name] = (current, request)
+    for name in prune_candidates(declaration, current_by_name):
+        request = details_needed(None, current_by_name[name]) if prunable(current_by_name[name]) else None
+        if request:
+            requests[name] = (current_by_name[name], request)
+    return requests
+
+
+def _read_all_details(calls, requests: Dict[str, Tuple[CurrentSecret, DetailRequest]], concurrency: int):
+    """Details by name, in parallel: (current with details, None) or (current as listed, error)."""
+    if not requests:
+        return {}
+
+    def read(item):
+        name, (current, request) = item
+        try:
+            return name, read_details(calls, current, request), None
+        except (BotoCoreError, ClientError) as error:
+            return name, current, error_of(error)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(requests)))) as pool:
+        return {name: (current, error) for name, current, error in pool.map(read, requests.items())}
+
+
+@dataclass(frozen=True)
+class CurrentState:
+    """What the planner compares the declaration with, read in one pass (list, details, values, policies)."""
+
+    secrets: Dict[str, CurrentSecret] = field(default_factory=dict)  # by full name, with the details plans need
+    values: Dict[str, CurrentValue] = field(default_factory=dict, repr=False)  # by ARN, where a comparison needs it
+    errors: Dict[str, dict] = field(default_factory=dict)  # by name: what kept a secret from being read or checked
+    policy_errors: Dict[str, dict] = field(default_factory=dict)  # by name: ValidateResourcePolicy's refusals
+    kms_keys: object = None  # a _secrets_kms.KmsKeys that resolved the references; None compares keys as text
+
+
+def _policies_to_validate(declaration, secrets: Dict[str, CurrentSecret], errors: Dict[str, dict]):
+    """Name -> (ARN or None, policy JSON) for every policy a plan would put."""
+    policies = {}
+    for declared in declaration.secrets:
+        current = secrets.get(declared.full_name)
+        if (declared.state != "present" or declared.policy is None or declared.full_name in errors
+                or owning_service(current) or (current is not None and current.scheduled_for_deletion
+                                               and not declared.restore)):
+            continue
+        after, write, error = policy_write(declared.policy, current)
+        if write == "put" and not error:
+            policies[declared.full_name] = (current.arn if current else None, policy_text(after))
+    return policies
+
+
+def read_state(calls, declaration, concurrency: int, check_access, warn,
+               listed: Optional[Dict[str, CurrentSecret]] = None) -> CurrentState:
+    """List (unless `listed` is given), then details, access checks, values and policy validation, each batched.
+
+    check_access(secrets) -> (kms_keys, errors by name) resolves KMS keys and checks readers' access once
+    the details are in. ListSecrets errors raise; a secret whose own reads fail gets an entry in errors.
+    """
+    if listed is None:
+        listed = list_current(calls, [declared.full_name for declared in declaration.secrets], declaration.prefix,
+                              concurrency)
+    secrets, errors = dict(listed), {}
+    for name, (current, error) in _read_all_details(calls, detail_requests(declaration, listed), concurrency).items():
+        secrets[name] = current
+        if error:
+            errors[name] = error
+    kms_keys, access_errors = check_access(secrets)
+    for name, error in access_errors.items():
+        errors.setdefault(name, error)
+    values = read_values(calls, values_to_read(declaration, secrets), concurrency)
+    policy_errors = validate_policies(calls, _policies_to_validate(declaration, secrets, errors), concurrency, warn)
+    return CurrentState(secrets=secrets, values=values, errors=errors, policy_errors=policy_errors,
+                        kms_keys=kms_keys)

@@ -8,6 +8,8 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentValue
 
 from .fakes import FakeCalls
+from .fakes import rereads_for
+from .fakes import state_of
 from .fakes import client_error
 
 ARN = "arn:aws:secretsmanager:us-east-1:1:secret:{0}-AbCdEf"
@@ -18,9 +20,10 @@ Applied = collections.namedtuple("Applied", "plans outcomes registered")
 
 def apply(make_params, calls, current_by_name=None, **params):
     declaration = declare(make_params(**params))
-    plans = plan_all(declaration, current_by_name or {})
+    plans = plan_all(declaration, state_of(current_by_name))
     registered = set()
-    outcomes = apply_plans(plans, calls, declaration.concurrency, declaration.fail_fast, registered.update)
+    outcomes = apply_plans(plans, calls, declaration.concurrency, declaration.fail_fast, registered.update,
+                           rereads_for(calls, declaration))
     return Applied(plans, outcomes, registered)
 
 
@@ -170,9 +173,9 @@ def test_json_merge_writes_the_merged_object_and_adopt_tags(make_params):
     declaration = declare(make_params(adopt=True, secrets=[{"name": "a", "json_value": {"host": "h"},
                                                             "json_merge": True}]))
     stored = CurrentValue(string=json.dumps({"password": "CANARY-kept"}))
-    plans = plan_all(declaration, {"a": existing}, {existing.arn: stored})
+    plans = plan_all(declaration, state_of({"a": existing}, {existing.arn: stored}))
     calls = FakeCalls({"put_secret_value": {"VersionId": "v2"}})
-    outcomes = apply_plans(plans, calls, 1, False, set().update)
+    outcomes = apply_plans(plans, calls, 1, False, set().update, rereads_for(calls, declaration))
     sent = dict(calls.made)
     assert json.loads(sent["put_secret_value"]["SecretString"]) == {"host": "h", "password": "CANARY-kept"}
     assert sent["tag_resource"]["Tags"] == [{"Key": "envops:managed-by", "Value": "envops.aws_secrets"}]

@@ -6,12 +6,16 @@ import pytest
 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import DeclarationError
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import detail_requests
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import detail_requests
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import values_to_read
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import values_to_read
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_policy import READERS_SID
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentSecret
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentValue
+
+from .fakes import step_params
+from .fakes import writes_value
+from .fakes import state_of
 
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
 STORED = {"host": "old-host", "password": "CANARY-rotated-pw", "port": 5432}
@@ -32,7 +36,7 @@ def merge_plan(make_params, declared_value, stored=None, overwrite=False, existi
     expected_reads = [] if existing.scheduled_for_deletion else [ARN]
     assert values_to_read(declaration, {"db": existing}) == expected_reads, "merging reads the value, overwrite or not"
     value = stored if isinstance(stored, CurrentValue) else CurrentValue(string=json.dumps(stored))
-    (plan,) = plan_all(declaration, {"db": existing}, {ARN: value})
+    (plan,) = plan_all(declaration, state_of({"db": existing}, {ARN: value}))
     return plan
 
 
@@ -42,7 +46,7 @@ def written(plan):
 
 def test_overwrite_false_adds_only_missing_keys_and_keeps_the_others(make_params):
     plan = merge_plan(make_params, {"host": "new-host", "dbname": "app"})
-    assert plan.action == "updated" and plan.changes == ["value"] and plan.write_value
+    assert plan.action == "updated" and plan.changes == ("value",) and writes_value(plan)
     assert written(plan) == dict(STORED, dbname="app")
     assert plan.after["json_keys"] == {"added": ["dbname"], "replaced": []}
     assert "CANARY-rotated-pw" not in repr(plan) and "CANARY-rotated-pw" not in json.dumps(plan.after)
@@ -74,10 +78,10 @@ def test_a_stored_value_that_is_not_an_object_fails_that_secret(make_params, sto
 
 def test_a_secret_without_a_value_gets_the_declared_object(make_params):
     declaration = declare(make_params(secrets=[{"name": "db", "json_value": {"host": "h"}, "json_merge": True}]))
-    (plan,) = plan_all(declaration, {"db": current(current_version_id=None, version_ids=())})
-    assert plan.write_value and plan.merged_payload is None and plan.action == "updated"
-    (created,) = plan_all(declaration, {})
-    assert created.action == "created" and created.write_value
+    (plan,) = plan_all(declaration, state_of({"db": current(current_version_id=None, version_ids=())}))
+    assert writes_value(plan) and plan.merged_payload is None and plan.action == "updated"
+    (created,) = plan_all(declaration, state_of({}))
+    assert created.action == "created" and writes_value(created)
 
 
 def test_json_merge_needs_json_value(make_params):
@@ -102,13 +106,13 @@ def readers_plan(make_params, current_policy, readers):
     declaration = declare(make_params(names=["db"], readers=readers))
     existing = current(policy=current_policy, policy_read=True)
     assert detail_requests(declaration, {"db": current()})["db"][1].policy, "the current policy is read to merge"
-    (plan,) = plan_all(declaration, {"db": existing})
+    (plan,) = plan_all(declaration, state_of({"db": existing}))
     return plan
 
 
 def test_readers_are_merged_into_the_current_policy_keeping_foreign_statements(make_params):
     plan = readers_plan(make_params, {"Version": "2012-10-17", "Statement": [FOREIGN]}, [ROLE])
-    put = json.loads(plan.put_policy["ResourcePolicy"])
+    put = json.loads(step_params(plan, "put_resource_policy")["ResourcePolicy"])
     assert [statement["Sid"] for statement in put["Statement"]] == ["DenyDelete", READERS_SID]
     assert plan.after["resource_policy"] == put, "the diff shows the merged policy"
     again = readers_plan(make_params, put, [ROLE])
@@ -120,9 +124,9 @@ def test_no_readers_removes_only_the_readers_statement(make_params):
                                                                "Principal": {"AWS": [ROLE]}, "Action": ["x"],
                                                                "Resource": "*"}]}
     plan = readers_plan(make_params, merged, [])
-    assert json.loads(plan.put_policy["ResourcePolicy"])["Statement"] == [FOREIGN] and not plan.delete_policy
+    assert json.loads(step_params(plan, "put_resource_policy")["ResourcePolicy"])["Statement"] == [FOREIGN] and not plan.step("delete_resource_policy")
     only_readers = {"Version": "2012-10-17", "Statement": [merged["Statement"][1]]}
-    assert readers_plan(make_params, only_readers, []).delete_policy
+    assert readers_plan(make_params, only_readers, []).step("delete_resource_policy")
     assert not readers_plan(make_params, None, []).has_writes
 
 

@@ -13,6 +13,8 @@ from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_kms im
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentSecret
 
+from .fakes import metadata_update
+from .fakes import state_of
 from .fakes import FakeCalls
 from .fakes import client_error
 
@@ -49,7 +51,7 @@ def plan_with_keys(make_params, existing, own_account=None, **params):
     declaration = declare(make_params(names=["a"], **params))
     keys, calls = kms()
     keys.resolve(kms_references(declaration.secrets, {"a": existing}, own_account))
-    (plan,) = plan_all(declaration, {"a": existing}, kms_keys=keys)
+    (plan,) = plan_all(declaration, state_of({"a": existing}, kms_keys=keys))
     return plan, keys, calls
 
 
@@ -59,7 +61,7 @@ def plan_with_keys(make_params, existing, own_account=None, **params):
 ])
 def test_the_same_key_named_another_way_is_unchanged(make_params, in_use, declared):
     plan, keys, calls = plan_with_keys(make_params, current(kms_key_id=in_use), kms_key_id=declared)
-    assert plan.action == "unchanged" and plan.update is None, (in_use, declared)
+    assert plan.action == "unchanged" and metadata_update(plan) is None, (in_use, declared)
     assert keys.warnings() == []
     assert all(operation == "describe_key" for operation in calls.operations())
 
@@ -72,8 +74,8 @@ def test_a_different_key_is_an_update_and_each_reference_is_asked_once(make_para
     keys, calls = kms()
     keys.resolve(kms_references(declaration.secrets, existing))
     keys.resolve(kms_references(declaration.secrets, existing))  # cached: asked again, nothing is called
-    plans = plan_all(declaration, existing, kms_keys=keys)
-    assert [plan.update for plan in plans] == [{"KmsKeyId": "alias/other"}] * 2
+    plans = plan_all(declaration, state_of(existing, kms_keys=keys))
+    assert [metadata_update(plan) for plan in plans] == [{"KmsKeyId": "alias/other"}] * 2
     assert sorted(params["KeyId"] for _operation, params in calls.made) == ["alias/app", "alias/other"]
 
 
@@ -87,8 +89,8 @@ def test_describe_key_denied_falls_back_to_text_with_a_warning(make_params):
     existing = {"a": current(kms_key_id=KEY_ARN)}
     keys, _calls = kms({"describe_key": client_error("AccessDeniedException", "not allowed")})
     keys.resolve(kms_references(declaration.secrets, existing))
-    (plan,) = plan_all(declaration, existing, kms_keys=keys)
-    assert plan.update == {"KmsKeyId": "alias/app"}, "as text, alias/app and the key ARN differ"
+    (plan,) = plan_all(declaration, state_of(existing, kms_keys=keys))
+    assert metadata_update(plan) == {"KmsKeyId": "alias/app"}, "as text, alias/app and the key ARN differ"
     (warning,) = keys.warnings()
     assert "compared as text" in warning and "'alias/app'" in warning
 
@@ -105,8 +107,8 @@ def test_replica_keys_are_compared_by_arn_in_their_region(make_params):
     regions = []
     keys, calls = kms(regions=regions)
     keys.resolve(kms_references(declaration.secrets, {"a": existing}))
-    (plan,) = plan_all(declaration, {"a": existing}, kms_keys=keys)
-    assert plan.replicas_to_add == [] and plan.replicas_to_remove == [] and plan.action == "unchanged"
+    (plan,) = plan_all(declaration, state_of({"a": existing}, kms_keys=keys))
+    assert not plan.step("replicate_secret_to_regions") and not plan.step("remove_regions_from_replication") and plan.action == "unchanged"
     assert set(regions) == {"eu-west-1"}, "a replica's key is resolved in the replica's region"
     assert len(calls.made) == 2
 

@@ -4,12 +4,17 @@ import pytest
 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import DeclarationError
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import detail_requests
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import detail_requests
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import values_to_read
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import values_to_read
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_report import build_result
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentSecret
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import current_secret_from_api
+
+from .fakes import step_params
+from .fakes import tags_removed
+from .fakes import tags_set
+from .fakes import state_of
 
 OWNER = {"envops:managed-by": "envops.aws_secrets"}
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:{0}-AbCdEf"
@@ -42,7 +47,7 @@ def test_prune_deletes_only_owned_undeclared_secrets_and_reports_the_others(make
         "p/rds": current("p/rds", tags=dict(OWNER), owning_service="rds"),
         "p/other-value": current("p/other-value", tags={"envops:managed-by": "someone-else"}),
     }
-    plans = plan_all(declaration, current_by_name)
+    plans = plan_all(declaration, state_of(current_by_name))
     assert [(plan.full_name, plan.action, plan.ownership) for plan in plans] == [
         ("p/keep", "unchanged", "unowned"),
         ("p/other-value", "skipped", "unowned"),
@@ -64,37 +69,36 @@ def test_prune_stays_under_the_path(make_params):
     declaration = declare(make_params(prefix="staging/pay/", names=["db"], prune=True))
     listed = {"staging/payments/x": current("staging/payments/x", tags=dict(OWNER)),
               "staging/pay/old": current("staging/pay/old", tags=dict(OWNER))}
-    assert [plan.full_name for plan in plan_all(declaration, listed) if plan.action == "deleted"] == ["staging/pay/old"]
+    assert [plan.full_name for plan in plan_all(declaration, state_of(listed)) if plan.action == "deleted"] == ["staging/pay/old"]
 
 
 def test_declared_secrets_are_managed_with_or_without_the_tag(make_params):
     existing = current("a", tags={"team": "old"})
-    (plan,) = plan_all(declare(make_params(names=["a"], tags={"team": "new"})), {"a": existing})
-    assert plan.action == "updated" and plan.tags_to_set == {"team": "new"} and plan.ownership == "unowned"
-    (absent,) = plan_all(declare(make_params(names=["a"], state="absent")), {"a": existing})
+    (plan,) = plan_all(declare(make_params(names=["a"], tags={"team": "new"})), state_of({"a": existing}))
+    assert plan.action == "updated" and tags_set(plan) == {"team": "new"} and plan.ownership == "unowned"
+    (absent,) = plan_all(declare(make_params(names=["a"], state="absent")), state_of({"a": existing}))
     assert absent.action == "deleted", "a declared absent secret is deleted, owned or not"
 
 
 def test_purge_tags_never_removes_the_ownership_tag(make_params):
     existing = current("a", tags=dict(OWNER, team="old", stale="x"))
-    (plan,) = plan_all(declare(make_params(names=["a"], tags={"team": "old"})), {"a": existing})
-    assert plan.tags_to_remove == ["stale"] and plan.tags_to_set == {}
-    assert plan.after["tags"] == dict(OWNER, team="old") and plan.changes == ["tags"]
+    (plan,) = plan_all(declare(make_params(names=["a"], tags={"team": "old"})), state_of({"a": existing}))
+    assert tags_removed(plan) == ["stale"] and tags_set(plan) == {}
+    assert plan.after["tags"] == dict(OWNER, team="old") and plan.changes == ("tags",)
 
 
 def test_adopt_adds_the_tag_to_declared_secrets_that_lack_it_and_only_those(make_params):
-    (plan,) = plan_all(declare(make_params(names=["a"], adopt=True)), {"a": current("a", tags={"team": "x"})})
-    assert plan.action == "updated" and plan.changes == ["ownership"]
-    assert plan.tags_to_set == OWNER and plan.tags_to_remove == [] and plan.ownership == "owned"
+    (plan,) = plan_all(declare(make_params(names=["a"], adopt=True)), state_of({"a": current("a", tags={"team": "x"})}))
+    assert plan.action == "updated" and plan.changes == ("ownership",)
+    assert tags_set(plan) == OWNER and tags_removed(plan) == [] and plan.ownership == "owned"
     assert plan.before["ownership"] == "unowned" and plan.after["ownership"] == "owned"
     assert "tags" not in plan.after, "tags are not managed here, only the ownership tag is added"
-    (owned,) = plan_all(declare(make_params(names=["a"], adopt=True)), {"a": current("a", tags=dict(OWNER))})
+    (owned,) = plan_all(declare(make_params(names=["a"], adopt=True)), state_of({"a": current("a", tags=dict(OWNER))}))
     assert owned.action == "unchanged" and not owned.has_writes
-    (with_tags,) = plan_all(declare(make_params(secrets=[{"name": "a", "adopt": True, "tags": {"t": "1"}}])),
-                            {"a": current("a")})
-    assert with_tags.tags_to_set == dict(OWNER, t="1") and with_tags.changes == ["tags", "ownership"]
-    (created,) = plan_all(declare(make_params(names=["a"], adopt=True)), {})
-    assert created.changes == [] and {"Key": "envops:managed-by", "Value": "envops.aws_secrets"} in created.create["Tags"]
+    (with_tags,) = plan_all(declare(make_params(secrets=[{"name": "a", "adopt": True, "tags": {"t": "1"}}])), state_of({"a": current("a")}))
+    assert tags_set(with_tags) == dict(OWNER, t="1") and with_tags.changes == ("tags", "ownership")
+    (created,) = plan_all(declare(make_params(names=["a"], adopt=True)), state_of({}))
+    assert created.changes == () and {"Key": "envops:managed-by", "Value": "envops.aws_secrets"} in step_params(created, "create_secret")["Tags"]
 
 
 def test_the_ownership_tag_key_cannot_be_declared(make_params):
@@ -113,7 +117,7 @@ def test_fifty_tags_plus_the_ownership_tag_are_refused_before_any_call(make_para
 def test_too_many_tags_after_merging_with_current_ones_fail_that_secret(make_params):
     existing = current("a", tags={"old{0}".format(index): "v" for index in range(40)})
     declaration = declare(make_params(names=["a"], purge_tags=False, tags={"new{0}".format(i): "v" for i in range(11)}))
-    (plan,) = plan_all(declaration, {"a": existing})
+    (plan,) = plan_all(declaration, state_of({"a": existing}))
     assert plan.action == "failed" and plan.error["code"] == "TooManyTags" and not plan.has_writes
 
 
@@ -123,12 +127,12 @@ def test_service_owned_secrets_are_never_changed(make_params):
                                                 "tags": {"team": "db"}, "adopt": True}]))
     assert values_to_read(declaration, {"svc-db-1": service}) == []
     assert detail_requests(declaration, {"svc-db-1": service}) == {}
-    (plan,) = plan_all(declaration, {"svc-db-1": service})
+    (plan,) = plan_all(declaration, state_of({"svc-db-1": service}))
     assert plan.action == "skipped" and plan.ownership == "service" and not plan.has_writes
-    (untouched,) = plan_all(declare(make_params(names=["svc-db-1"])), {"svc-db-1": service})
+    (untouched,) = plan_all(declare(make_params(names=["svc-db-1"])), state_of({"svc-db-1": service}))
     assert untouched.action == "unchanged" and untouched.ownership == "service"
-    (absent,) = plan_all(declare(make_params(names=["svc-db-1"], state="absent")), {"svc-db-1": service})
-    assert absent.action == "skipped" and absent.delete is None
+    (absent,) = plan_all(declare(make_params(names=["svc-db-1"], state="absent")), state_of({"svc-db-1": service}))
+    assert absent.action == "skipped" and absent.step("delete_secret") is None
     result = build_result([plan], {}, with_diff=False)
     assert result["arns"] == {"svc-db-1": service.arn}, "a declared service-owned secret is still wired"
 

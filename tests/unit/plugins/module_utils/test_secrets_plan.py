@@ -3,9 +3,17 @@ import pytest
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import same_kms_key
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import values_to_read
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import values_to_read
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentSecret
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentValue
+
+from .fakes import create_params
+from .fakes import metadata_update
+from .fakes import step_params
+from .fakes import tags_removed
+from .fakes import tags_set
+from .fakes import writes_value
+from .fakes import state_of
 
 OWNER_TAG = {"Key": "envops:managed-by", "Value": "envops.aws_secrets"}
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:{0}-AbCdEf"
@@ -21,25 +29,25 @@ def plan_one(make_params, existing=None, value=None, **params):
     declaration = declare(make_params(**params))
     current_by_name = {existing.name: existing} if existing else {}
     values = {existing.arn: value} if existing and value else {}
-    return plan_all(declaration, current_by_name, values)
+    return plan_all(declaration, state_of(current_by_name, values))
 
 
 def test_missing_secret_is_created_with_what_is_declared(make_params):
     (plan,) = plan_one(make_params, secrets=[{"name": "a", "value": "CANARY-v1", "description": "d",
                                               "tags": {"t": "1"}}])
     assert plan.action == "created"
-    assert plan.changes == ["value", "description", "tags"]
-    assert plan.create == {"Name": "a", "Description": "d", "Tags": [{"Key": "t", "Value": "1"}, OWNER_TAG]}
-    assert plan.write_value and plan.value_token
+    assert plan.changes == ("value", "description", "tags")
+    assert create_params(plan) == {"Name": "a", "Description": "d", "Tags": [{"Key": "t", "Value": "1"}, OWNER_TAG]}
+    assert writes_value(plan) and plan.value_token
     assert plan.after == {"state": "present", "value": "(will change)", "description": "d",
                           "tags": {"t": "1", "envops:managed-by": "envops.aws_secrets"}}
     assert plan.ownership == "owned"
-    assert "CANARY-v1" not in repr(plan.create)
+    assert "CANARY-v1" not in repr(plan.steps)
 
 
 def test_names_without_value_are_created_empty(make_params):
     (plan,) = plan_one(make_params, names=["a"])
-    assert plan.action == "created" and not plan.write_value and plan.value_token is None
+    assert plan.action == "created" and not writes_value(plan) and plan.value_token is None
 
 
 def test_existing_value_is_kept_without_overwrite(make_params):
@@ -51,7 +59,7 @@ def test_existing_value_is_kept_without_overwrite(make_params):
 def test_secret_without_value_gets_the_declared_one_even_without_overwrite(make_params):
     existing = current("a", current_version_id=None, version_ids=())
     (plan,) = plan_one(make_params, existing, secrets=[{"name": "a", "value": "new"}])
-    assert plan.action == "updated" and plan.changes == ["value"]
+    assert plan.action == "updated" and plan.changes == ("value",)
 
 
 @pytest.mark.parametrize(
@@ -85,10 +93,10 @@ def test_generate_only_when_there_is_no_value(make_params):
 def test_tags_merge_and_purge(make_params):
     existing = current("a", tags={"keep": "1", "old": "x", "change": "a"})
     (purged,) = plan_one(make_params, existing, names=["a"], tags={"keep": "1", "change": "b", "new": "n"})
-    assert purged.tags_to_set == {"change": "b", "new": "n"} and purged.tags_to_remove == ["old"]
+    assert tags_set(purged) == {"change": "b", "new": "n"} and tags_removed(purged) == ["old"]
     assert purged.after["tags"] == {"keep": "1", "change": "b", "new": "n"}
     (kept,) = plan_one(make_params, existing, names=["a"], tags={"new": "n"}, purge_tags=False)
-    assert kept.tags_to_remove == [] and kept.after["tags"] == {"keep": "1", "old": "x", "change": "a", "new": "n"}
+    assert tags_removed(kept) == [] and kept.after["tags"] == {"keep": "1", "old": "x", "change": "a", "new": "n"}
     (untouched,) = plan_one(make_params, existing, names=["a"])
     assert untouched.action == "unchanged" and "tags" not in untouched.after
 
@@ -96,8 +104,8 @@ def test_tags_merge_and_purge(make_params):
 def test_description_and_kms_update(make_params):
     existing = current("a", description="old", kms_key_id="arn:aws:kms:us-east-1:1:key/k1")
     (plan,) = plan_one(make_params, existing, names=["a"], description="new", kms_key_id="k2")
-    assert plan.update == {"Description": "new", "KmsKeyId": "k2"}
-    assert plan.changes == ["description", "kms_key_id"]
+    assert metadata_update(plan) == {"Description": "new", "KmsKeyId": "k2"}
+    assert plan.changes == ("description", "kms_key_id")
     (same,) = plan_one(make_params, existing, names=["a"], description="old", kms_key_id="k1")
     assert same.action == "unchanged"
 
@@ -121,8 +129,8 @@ def test_same_kms_key(current_key, declared, same):
 def test_scheduled_secret_is_restored_then_brought_to_state(make_params):
     existing = current("a", scheduled_for_deletion=True, description="d")
     (plan,) = plan_one(make_params, existing, overwrite=True, secrets=[{"name": "a", "value": "v", "description": "e"}])
-    assert plan.action == "restored" and plan.restore and plan.write_value
-    assert plan.changes == ["value", "description"]
+    assert plan.action == "restored" and plan.operations[0] == "restore_secret" and writes_value(plan)
+    assert plan.changes == ("value", "description")
     (refused,) = plan_one(make_params, existing, restore=False, names=["a"])
     assert refused.action == "failed" and refused.error["code"] == "ScheduledForDeletion" and not refused.has_writes
 
@@ -139,7 +147,7 @@ def test_scheduled_secret_is_restored_then_brought_to_state(make_params):
 )
 def test_absent(make_params, existing, window, action, delete):
     (plan,) = plan_one(make_params, existing, names=["a"], state="absent", recovery_window=window)
-    assert plan.action == action and plan.delete == delete
+    assert plan.action == action and step_params(plan, "delete_secret") == delete
 
 
 def test_prune_deletes_only_undeclared_secrets_under_the_prefix(make_params):
@@ -149,6 +157,6 @@ def test_prune_deletes_only_undeclared_secrets_under_the_prefix(make_params):
         "p/extra": current("p/extra", tags={"envops:managed-by": "envops.aws_secrets"}),
         "p/gone": current("p/gone", scheduled_for_deletion=True),
     }
-    plans = plan_all(declaration, current_by_name)
+    plans = plan_all(declaration, state_of(current_by_name))
     assert [(plan.full_name, plan.action) for plan in plans] == [("p/keep", "unchanged"), ("p/extra", "deleted")]
-    assert plans[1].delete == {"RecoveryWindowInDays": 7} and plans[1].label == "pruned"
+    assert step_params(plans[1], "delete_secret") == {"RecoveryWindowInDays": 7} and plans[1].label == "pruned"

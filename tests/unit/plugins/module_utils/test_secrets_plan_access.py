@@ -2,9 +2,12 @@ import pytest
 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import DeclarationError
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import details_needed
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import details_needed
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import CurrentSecret
+
+from .fakes import step_params
+from .fakes import state_of
 
 LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:rotate"
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:a-AbCdEf"
@@ -17,7 +20,7 @@ def current(**attributes):
 
 
 def plan(make_params, existing=None, **params):
-    (only,) = plan_all(declare(make_params(names=["a"], **params)), {"a": existing} if existing else {})
+    (only,) = plan_all(declare(make_params(names=["a"], **params)), state_of({"a": existing} if existing else {}))
     return only
 
 
@@ -36,16 +39,16 @@ def test_rotation_compares_the_schedule_however_it_is_written(make_params, rules
     existing = current(rotation_enabled=True, rotation_lambda_arn=LAMBDA, rotation_rules=rules)
     rotation = dict({"lambda_arn": LAMBDA, "enabled": True, "rotate_immediately": False}, **declared)
     planned = plan(make_params, existing, rotation=rotation)
-    assert (planned.rotate is None) is same
+    assert (planned.step("rotate_secret") is None) is same
 
 
 def test_rotation_on_new_and_cancel(make_params):
     created = plan(make_params, rotation={"lambda_arn": LAMBDA, "automatically_after_days": 7, "enabled": True,
                                           "rotate_immediately": True})
-    assert created.rotate == {"RotationLambdaARN": LAMBDA, "RotationRules": {"AutomaticallyAfterDays": 7},
+    assert step_params(created, "rotate_secret") == {"RotationLambdaARN": LAMBDA, "RotationRules": {"AutomaticallyAfterDays": 7},
                               "RotateImmediately": True}
     on = current(rotation_enabled=True, rotation_lambda_arn=LAMBDA, rotation_rules={"AutomaticallyAfterDays": 7})
-    assert plan(make_params, on, rotation={"enabled": False}).cancel_rotation
+    assert plan(make_params, on, rotation={"enabled": False}).step("cancel_rotate_secret")
     assert not plan(make_params, current(), rotation={"enabled": False}).has_writes
 
 
@@ -59,8 +62,8 @@ def test_replicas_add_remove_and_rekey(make_params):
     planned = plan(make_params, existing, replica_regions=[
         {"region": "eu-west-1", "kms_key_id": None}, {"region": "us-west-2", "kms_key_id": "new"},
         {"region": "eu-central-1", "kms_key_id": None}])
-    assert planned.replicas_to_remove == ["us-west-2", "ap-south-1"]
-    assert planned.replicas_to_add == [{"Region": "eu-central-1"}, {"Region": "us-west-2", "KmsKeyId": "new"}]
+    assert step_params(planned, "remove_regions_from_replication")["RemoveReplicaRegions"] == ["us-west-2", "ap-south-1"]
+    assert step_params(planned, "replicate_secret_to_regions")["AddReplicaRegions"] == [{"Region": "eu-central-1"}, {"Region": "us-west-2", "KmsKeyId": "new"}]
     kept = plan(make_params, existing, purge_replicas=False, replica_regions=[{"region": "eu-west-1",
                                                                                "kms_key_id": None}])
     assert not kept.has_writes
@@ -70,16 +73,16 @@ def test_deleting_removes_replicas_first(make_params):
     existing = current(replicas=({"region": "eu-west-1", "kms_key_id": None, "status": "InSync",
                                   "status_message": None},))
     planned = plan(make_params, existing, state="absent")
-    assert planned.replicas_to_remove == ["eu-west-1"] and planned.delete
+    assert step_params(planned, "remove_regions_from_replication")["RemoveReplicaRegions"] == ["eu-west-1"] and planned.step("delete_secret")
 
 
 def test_version_rollback(make_params):
     existing = current(current_version_id="v2", version_ids=("v1", "v2"))
-    rolled = plan_all(declare(make_params(secrets=[{"name": "a", "current_version_id": "v1"}])), {"a": existing})[0]
-    assert rolled.stage_move == {"VersionStage": "AWSCURRENT", "MoveToVersionId": "v1", "RemoveFromVersionId": "v2"}
-    same = plan_all(declare(make_params(secrets=[{"name": "a", "current_version_id": "v2"}])), {"a": existing})[0]
+    rolled = plan_all(declare(make_params(secrets=[{"name": "a", "current_version_id": "v1"}])), state_of({"a": existing}))[0]
+    assert step_params(rolled, "update_secret_version_stage") == {"VersionStage": "AWSCURRENT", "MoveToVersionId": "v1", "RemoveFromVersionId": "v2"}
+    same = plan_all(declare(make_params(secrets=[{"name": "a", "current_version_id": "v2"}])), state_of({"a": existing}))[0]
     assert not same.has_writes
-    unknown = plan_all(declare(make_params(secrets=[{"name": "a", "current_version_id": "v9"}])), {"a": existing})[0]
+    unknown = plan_all(declare(make_params(secrets=[{"name": "a", "current_version_id": "v9"}])), state_of({"a": existing}))[0]
     assert unknown.action == "failed" and unknown.error["code"] == "UnknownVersionId" and not unknown.has_writes
 
 

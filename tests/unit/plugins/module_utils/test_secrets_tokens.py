@@ -10,16 +10,16 @@ import pytest
 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_apply import apply_plans
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import detail_requests
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import values_to_read
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import list_current
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_all_details
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_state
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_state import read_values
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import string_payload
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_values import write_token
 
 from .fakes import client_error
+from .fakes import rereads_for
+from .fakes import state_of
 
 NAME = "app/db"
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-AbCdEf"
@@ -98,13 +98,10 @@ class ServiceModel:
 def run_task(service, make_params, **item):
     """What the module's run() does, against the model: declare, read, plan, apply."""
     declaration = declare(make_params(overwrite=True, secrets=[dict({"name": NAME}, **item)]))
-    current_by_name = list_current(service, [NAME], "", 1)
-    for name, (current, error) in read_all_details(service, detail_requests(declaration, current_by_name), 1).items():
-        assert error is None
-        current_by_name[name] = current
-    values_by_arn = read_values(service, values_to_read(declaration, current_by_name), 1)
-    plans = plan_all(declaration, current_by_name, values_by_arn)
-    outcomes = apply_plans(plans, service, 1, False, set().update)
+    state = read_state(service, declaration, 1, lambda secrets: (None, {}), warn=None)
+    assert state.errors == {}
+    plans = plan_all(declaration, state)
+    outcomes = apply_plans(plans, service, 1, False, set().update, rereads_for(service, declaration))
     return plans[0], outcomes.get(0)
 
 
@@ -171,7 +168,7 @@ def test_a_retry_within_a_run_sends_the_same_token(make_params):
     service.put_secret_value = lossy_put
     declaration = declare(make_params(overwrite=True, secrets=[{"name": NAME, "value": "B"}]))
     current_by_name = list_current(service, [NAME], "", 1)
-    plans = plan_all(declaration, current_by_name, read_values(service, [ARN], 1))
+    plans = plan_all(declaration, state_of(current_by_name, read_values(service, [ARN], 1)))
     token = plans[0].value_token
 
     def retrying(operation, **params):
@@ -180,7 +177,7 @@ def test_a_retry_within_a_run_sends_the_same_token(make_params):
         except Exception:  # pylint: disable=broad-except
             return service(operation, **params)
 
-    outcome = apply_plans(plans, retrying, 1, False, set().update)[0]
+    outcome = apply_plans(plans, retrying, 1, False, set().update, rereads_for(service, declaration))[0]
     assert sent == [token, token] and outcome.version_id == token
     assert len(service.versions) == 2, "the retry made no second version"
 
