@@ -202,6 +202,7 @@ class _SecretWriter:
             now = self.rereads.describe(params["SecretId"])
             if now is not None and not (now.scheduled_for_deletion and "RecoveryWindowInDays" in params):
                 raise refusal
+            outcome.done_steps.append("delete_secret")
         outcome.wrote = True
 
     @staticmethod

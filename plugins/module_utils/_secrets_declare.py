@@ -258,7 +258,7 @@ def _rotation_of(rotation: Optional[dict], where: str) -> Tuple[Optional[dict], 
             "rotate_immediately": bool(rotation.get("rotate_immediately"))}, []
 
 
-def _replicas_of(replica_regions: Optional[list], where: str, primary_region: Optional[str] = None):
+def _declared_replicas(replica_regions: Optional[list], where: str, primary_region: Optional[str] = None):
     if replica_regions is None:
         return None, []
     problems = []
@@ -374,7 +374,7 @@ def declare(params: dict, region: Optional[str] = None) -> Declaration:
 
     module_policy, policy_problems = _policy_of(params.get("resource_policy"), params.get("readers"), "module")
     module_rotation, rotation_problems = _rotation_of(params.get("rotation"), "module")
-    module_replicas, replica_problems = _replicas_of(params.get("replica_regions"), "module", region)
+    module_replicas, replica_problems = _declared_replicas(params.get("replica_regions"), "module", region)
     problems += policy_problems + rotation_problems + replica_problems
 
     items = _declared_items(params)
@@ -445,7 +445,7 @@ def declare(params: dict, region: Optional[str] = None) -> Declaration:
             item_problems += rotation_problems
         replicas = module_replicas
         if item.get("replica_regions") is not None:
-            replicas, replica_problems = _replicas_of(item["replica_regions"], where, region)
+            replicas, replica_problems = _declared_replicas(item["replica_regions"], where, region)
             item_problems += replica_problems
         current_version_id = item.get("current_version_id")
         if current_version_id is not None and given_value_options:

@@ -15,6 +15,7 @@ import re
 from typing import Callable, Dict, List, Optional
 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_apply import Outcome
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_apply import api_operation_name
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import ABSENT
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import ACTIONS
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import CHANGING_ACTIONS
@@ -91,8 +92,9 @@ def _failed_policy_managed(plan: SecretPlan, outcome: Outcome) -> bool:
 
 def _entry(plan: SecretPlan, outcome: Optional[Outcome]) -> dict:
     if outcome is None:
-        # Check mode, or nothing to write: the plan is the result.
-        outcome = Outcome(action=plan.action, changes=list(plan.changes), arn=plan.arn, error=plan.error)
+        # Check mode, or nothing to write: the plan is the result, and its steps are the calls it would make.
+        outcome = Outcome(action=plan.action, changes=list(plan.changes), arn=plan.arn, error=plan.error,
+                          done_steps=list(plan.operations))
     changed = outcome.action in CHANGING_ACTIONS or (outcome.action == FAILED and outcome.wrote)
     entry = {
         "name": plan.full_name,
@@ -100,6 +102,7 @@ def _entry(plan: SecretPlan, outcome: Optional[Outcome]) -> dict:
         "action": outcome.action,
         "changed": changed,
         "changes": outcome.changes,
+        "steps": [api_operation_name(operation) for operation in outcome.done_steps],
     }
     if outcome.action == FAILED:
         entry["rotation_enabled"] = _failed_rotation_enabled(plan, outcome)
