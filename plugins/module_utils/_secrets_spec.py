@@ -79,7 +79,7 @@ _MODULE_WIDE_ACCESS_DEFAULTS = dict(block_public_policy=True, purge_replicas=Tru
                                     replica_regions=None)
 
 
-def selection_options() -> dict:
+def common_options() -> dict:
     """names, prefix and concurrency, which both modules take alike.
 
     Their docs are the envops.aws_secrets.common doc fragment; each module adds what it does with the names.
@@ -103,29 +103,29 @@ def _module_wide(defaults: dict) -> dict:
 
 def info_module_argument_spec() -> dict:
     """The argument spec of aws_secrets_manager_info, without amazon.aws's connection options."""
-    selection = selection_options()
+    common = common_options()
     return dict(
-        names=selection["names"],
-        prefix=selection["prefix"],
+        names=common["names"],
+        prefix=common["prefix"],
         tags=dict(type="dict"),
         include_replicas=dict(type="bool", default=False),
         include_versions=dict(type="bool", default=False),
         include_policy=dict(type="bool", default=False),
-        concurrency=selection["concurrency"],
+        concurrency=common["concurrency"],
     )
 
 
 def set_module_argument_spec() -> dict:
     """The argument spec of aws_secrets_manager_set, without amazon.aws's connection options."""
-    selection = selection_options()
+    common = common_options()
     return dict(
-        names=selection["names"],
+        names=common["names"],
         # The values inside are no_log suboptions; the list itself (names, settings) is safe to show.
         secrets=dict(type="list", elements="dict", default=[], no_log=False, options=copy.deepcopy(SECRET_ITEM_OPTIONS)),
-        prefix=selection["prefix"],
+        prefix=common["prefix"],
         **_module_wide(_MODULE_WIDE_DEFAULTS),
         prune=dict(type="bool", default=False),
-        concurrency=selection["concurrency"],
+        concurrency=common["concurrency"],
         fail_fast=dict(type="bool", default=False),
         **_module_wide(_MODULE_WIDE_ACCESS_DEFAULTS),
     )

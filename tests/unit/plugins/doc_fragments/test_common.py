@@ -10,7 +10,7 @@ import yaml
 
 from ansible_collections.envops.aws_secrets.plugins.doc_fragments.common import ModuleDocFragment
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_spec import info_module_argument_spec
-from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_spec import selection_options
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_spec import common_options
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_spec import set_module_argument_spec
 from ansible_collections.envops.aws_secrets.plugins.modules import aws_secrets_manager_info
 from ansible_collections.envops.aws_secrets.plugins.modules import aws_secrets_manager_set
@@ -24,12 +24,12 @@ SHARED_RETURN_VALUES = ("arns", "api_calls")
 
 
 def test_the_fragment_documents_exactly_the_shared_options():
-    assert sorted(FRAGMENT_OPTIONS) == sorted(selection_options())
+    assert sorted(FRAGMENT_OPTIONS) == sorted(common_options())
 
 
-@pytest.mark.parametrize("option", sorted(selection_options()))
+@pytest.mark.parametrize("option", sorted(common_options()))
 def test_the_fragment_types_each_shared_option_as_the_spec_does(option):
-    spec = selection_options()[option]
+    spec = common_options()[option]
     documented = FRAGMENT_OPTIONS[option]
     assert {key: documented.get(key) for key in ("type", "elements", "default")} == {
         key: spec.get(key) for key in ("type", "elements", "default")}
@@ -40,7 +40,7 @@ def test_each_module_takes_the_shared_options_from_the_fragment(module_name):
     module, argument_spec = MODULES[module_name]
     documentation = yaml.safe_load(module.DOCUMENTATION)
     assert "envops.aws_secrets.common" in documentation["extends_documentation_fragment"]
-    for option, spec in selection_options().items():
+    for option, spec in common_options().items():
         assert argument_spec[option] == spec
         # Only a description of its own: the type and default come from the fragment, once.
         assert set(documentation["options"].get(option, {})) <= {"description"}, option
