@@ -5,7 +5,7 @@
 #   make install         install the tarball into build/collections (no Galaxy access)
 #   make unit            pytest tests/unit against a copy of the source tree
 #   make integration     pytest tests/integration against the installed tarball (moto, started by the harness)
-#   make lint            ansible-lint (production profile), ruff, shellcheck
+#   make lint            ansible-lint (production profile), ruff, shellcheck, no repeated runs in plugins/
 #   make sanity          ansible-test sanity --local in a temporary ansible_collections/ tree
 #   make docs-lint       antsibull-docs lint-collection-docs --plugin-docs
 #   make changelog-lint  antsibull-changelog lint
@@ -187,10 +187,18 @@ integration: install
 
 # ansible-lint runs offline (.ansible-lint), so it never installs this collection itself: point
 # ANSIBLE_COLLECTIONS_PATH at the staged copy so playbooks/roles can resolve envops.aws_secrets.*.
+# `duplicates` (a command on PATH in CI, never copied into the repo) lists the places in plugins/ that share a run
+# of 6 or more lines of the same code or shape; it always exits 0, so its report decides. Without it on PATH, the
+# check says that it did not run.
 lint: venv stage
 	ANSIBLE_COLLECTIONS_PATH=$(BUILD_DIR) ansible-lint
 	ruff check plugins tests .ci
 	shellcheck .ci/run $(wildcard scripts/*.sh)
+	@if ! command -v duplicates >/dev/null 2>&1; then \
+		echo "lint: duplicates is not on PATH: repeated runs in plugins/ were not checked"; exit 0; fi; \
+	report=$$(duplicates --repo plugins --most 40); echo "duplicates: $$report"; \
+	if ! grep -q '^no duplicates' <<<"$$report" || grep -q '^incomplete:' <<<"$$report"; then \
+		echo "ERROR: plugins/ repeats runs of 6 or more lines (or was not read whole): see above" >&2; exit 1; fi
 
 # ansible-test needs the ansible_collections/<ns>/<name> layout and a VCS it understands (the copy
 # has its own throwaway git index, see copy_tree), and writes tests/output/ into it. The collections

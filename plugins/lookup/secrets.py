@@ -56,23 +56,18 @@ options:
     description:
       - What to do with a secret that does not exist (or has no version in O(version_stage)).
       - V(error) fails the lookup and names the secret; V(skip) leaves it out of the result; V(warn) leaves it out
-        and warns.
+        and warns. O(on_denied) and O(on_deleted) take the same three choices.
     type: str
     default: error
     choices: [error, skip, warn]
   on_denied:
-    description:
-      - What to do with a secret the caller may not read (C(AccessDeniedException)).
-      - V(error) fails the lookup and names the secret; V(skip) leaves it out of the result; V(warn) leaves it out
-        and warns.
+    description: What to do with a secret the caller may not read (C(AccessDeniedException)), as for O(on_missing).
     type: str
     default: error
     choices: [error, skip, warn]
   on_deleted:
     description:
-      - What to do with a named secret that is scheduled for deletion.
-      - V(error) fails the lookup and names the secret; V(skip) leaves it out of the result; V(warn) leaves it out
-        and warns.
+      - What to do with a named secret that is scheduled for deletion, as for O(on_missing).
       - With O(prefix) and no terms, secrets scheduled for deletion are not returned by the service at all.
     type: str
     default: error

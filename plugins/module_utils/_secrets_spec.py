@@ -2,7 +2,7 @@
 # Copyright: Contributors to the envops.aws_secrets collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Argument spec of aws_secrets_manager_set.
+"""Argument specs of aws_secrets_manager_set and aws_secrets_manager_info, the one schema of the collection.
 
 Internal to the envops.aws_secrets collection: not a public API, may change without notice.
 """
@@ -14,14 +14,14 @@ import copy
 DEFAULT_CONCURRENCY = 8
 DEFAULT_RECOVERY_WINDOW = 30
 
+# GetRandomPassword's own switches, all off unless asked for.
+_GENERATE_SWITCHES = ("exclude_punctuation", "exclude_numbers", "exclude_uppercase", "exclude_lowercase",
+                      "include_space")
+
 GENERATE_OPTIONS = dict(
     length=dict(type="int", default=32),
     exclude_characters=dict(type="str", default=""),
-    exclude_punctuation=dict(type="bool", default=False),
-    exclude_numbers=dict(type="bool", default=False),
-    exclude_uppercase=dict(type="bool", default=False),
-    exclude_lowercase=dict(type="bool", default=False),
-    include_space=dict(type="bool", default=False),
+    **{switch: dict(type="bool", default=False) for switch in _GENERATE_SWITCHES},
     require_each_included_type=dict(type="bool", default=True),
     json_key=dict(type="str", no_log=False),
 )
@@ -38,14 +38,6 @@ ROTATION_OPTIONS = dict(
 REPLICA_OPTIONS = dict(
     region=dict(type="str", required=True),
     kms_key_id=dict(type="str"),
-)
-
-# Options that an item and the module both take; the item's wins. None means "not managed".
-SHARED_ACCESS_OPTIONS = dict(
-    resource_policy=dict(type="raw"),
-    readers=dict(type="list", elements="str"),
-    rotation=dict(type="dict", options=ROTATION_OPTIONS),
-    replica_regions=dict(type="list", elements="dict", options=REPLICA_OPTIONS),
 )
 
 # Item options default to None so "left unset" can be told apart from "set": item overrides module.
@@ -71,50 +63,69 @@ SECRET_ITEM_OPTIONS = dict(
     env_name=dict(type="str"),
     purge_tags=dict(type="bool"),
     restore=dict(type="bool"),
-    **copy.deepcopy(SHARED_ACCESS_OPTIONS),
+    resource_policy=dict(type="raw"),
+    readers=dict(type="list", elements="str"),
+    rotation=dict(type="dict", options=ROTATION_OPTIONS),
+    replica_regions=dict(type="list", elements="dict", options=REPLICA_OPTIONS),
 )
 
 
-def concurrency_option() -> dict:
-    return dict(type="int", default=DEFAULT_CONCURRENCY)
+# The defaults of the module-wide options an item may override; the item's option of the same name gives the type.
+# None: unset means "not managed". Two groups, so the spec keeps its order (prune, concurrency, fail_fast between).
+_MODULE_WIDE_DEFAULTS = dict(state="present", description=None, tags=None, purge_tags=True, kms_key_id=None,
+                             generate=None, overwrite=False, recovery_window=DEFAULT_RECOVERY_WINDOW, restore=True)
+_MODULE_WIDE_ACCESS_DEFAULTS = dict(block_public_policy=True, purge_replicas=True, force_overwrite_replica=False,
+                                    json_merge=False, adopt=False, resource_policy=None, readers=None, rotation=None,
+                                    replica_regions=None)
+
+
+def common_options() -> dict:
+    """names, prefix and concurrency, which both modules take alike.
+
+    Their docs are the envops.aws_secrets.common doc fragment; each module adds what it does with the names.
+    """
+    return dict(
+        names=dict(type="list", elements="str", default=[]),
+        prefix=dict(type="str", default=""),
+        concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
+    )
+
+
+def _module_wide(defaults: dict) -> dict:
+    """Module-wide options typed as the item options they are defaults for, so the two cannot drift apart."""
+    options = {}
+    for option, default in defaults.items():
+        item_option = copy.deepcopy(SECRET_ITEM_OPTIONS[option])
+        options[option] = dict(type=item_option.pop("type"), **({} if default is None else {"default": default}),
+                               **item_option)
+    return options
 
 
 def info_module_argument_spec() -> dict:
     """The argument spec of aws_secrets_manager_info, without amazon.aws's connection options."""
+    common = common_options()
     return dict(
-        names=dict(type="list", elements="str", default=[]),
-        prefix=dict(type="str", default=""),
+        names=common["names"],
+        prefix=common["prefix"],
         tags=dict(type="dict"),
         include_replicas=dict(type="bool", default=False),
         include_versions=dict(type="bool", default=False),
         include_policy=dict(type="bool", default=False),
-        concurrency=concurrency_option(),
+        concurrency=common["concurrency"],
     )
 
 
 def set_module_argument_spec() -> dict:
     """The argument spec of aws_secrets_manager_set, without amazon.aws's connection options."""
+    common = common_options()
     return dict(
-        names=dict(type="list", elements="str", default=[]),
+        names=common["names"],
         # The values inside are no_log suboptions; the list itself (names, settings) is safe to show.
         secrets=dict(type="list", elements="dict", default=[], no_log=False, options=copy.deepcopy(SECRET_ITEM_OPTIONS)),
-        prefix=dict(type="str", default=""),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        description=dict(type="str"),
-        tags=dict(type="dict"),
-        purge_tags=dict(type="bool", default=True),
-        kms_key_id=dict(type="str"),
-        generate=dict(type="dict", options=copy.deepcopy(GENERATE_OPTIONS)),
-        overwrite=dict(type="bool", default=False),
-        recovery_window=dict(type="int", default=DEFAULT_RECOVERY_WINDOW),
-        restore=dict(type="bool", default=True),
+        prefix=common["prefix"],
+        **_module_wide(_MODULE_WIDE_DEFAULTS),
         prune=dict(type="bool", default=False),
-        concurrency=concurrency_option(),
+        concurrency=common["concurrency"],
         fail_fast=dict(type="bool", default=False),
-        block_public_policy=dict(type="bool", default=True),
-        purge_replicas=dict(type="bool", default=True),
-        force_overwrite_replica=dict(type="bool", default=False),
-        json_merge=dict(type="bool", default=False),
-        adopt=dict(type="bool", default=False),
-        **copy.deepcopy(SHARED_ACCESS_OPTIONS),
+        **_module_wide(_MODULE_WIDE_ACCESS_DEFAULTS),
     )

@@ -24,13 +24,8 @@ options:
         RV(secrets) and listed in RV(missing).
       - An empty, null or whitespace-only name is refused before any AWS call.
       - Without O(names), every secret under O(prefix) is reported. With neither, every secret in the region is.
-    type: list
-    elements: str
-    default: []
   prefix:
     description: Prepended to every name in O(names); alone, selects every secret whose name starts with it.
-    type: str
-    default: ""
   tags:
     description: Report only secrets that carry every one of these tags, with these values.
     type: dict
@@ -53,18 +48,12 @@ options:
     description: Report each secret's resource policy. This takes one C(GetResourcePolicy) per secret.
     type: bool
     default: false
-  concurrency:
-    description: The most AWS calls in flight at once, 1 to 64.
-    type: int
-    default: 8
 notes:
   - "Permissions: C(secretsmanager:ListSecrets), plus C(secretsmanager:DescribeSecret) with O(include_replicas),
     C(secretsmanager:ListSecretVersionIds) with O(include_versions) and C(secretsmanager:GetResourcePolicy) with
     O(include_policy)."
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [envops.aws_secrets.common, amazon.aws.common.modules, amazon.aws.region.modules,
+                                 amazon.aws.boto3]
 attributes:
   check_mode:
     support: full

@@ -40,9 +40,6 @@ options:
         exactly O(prefix).
       - A missing secret is created without a value, or with a generated one when O(generate) is set.
       - Module-wide options (O(description), O(tags), O(kms_key_id), O(state)...) apply to each.
-    type: list
-    elements: str
-    default: []
   secrets:
     description:
       - Secrets declared one by one. An item's options override the module-wide ones of the same name.
@@ -60,12 +57,8 @@ options:
       tags:
         description: Tags, merged over the module-wide O(tags). A V(null) value is refused, as for O(tags).
         type: dict
-      purge_tags:
-        description: Overrides O(purge_tags) for this secret.
-        type: bool
-      restore:
-        description: Overrides O(restore) for this secret.
-        type: bool
+      purge_tags: {description: Overrides O(purge_tags) for this secret., type: bool}
+      restore: {description: Overrides O(restore) for this secret., type: bool}
       env_name:
         description:
           - The environment-variable name of this secret in RV(ecs_secrets) and RV(lambda_environment), instead of
@@ -78,9 +71,7 @@ options:
       json_merge:
         description: Overrides O(json_merge) for this secret. V(true) needs O(secrets[].json_value).
         type: bool
-      adopt:
-        description: Overrides O(adopt) for this secret.
-        type: bool
+      adopt: {description: Overrides O(adopt) for this secret., type: bool}
       value:
         description:
           - The value as a string.
@@ -113,26 +104,11 @@ options:
             description: Characters never to use.
             type: str
             default: ""
-          exclude_punctuation:
-            description: Use no punctuation.
-            type: bool
-            default: false
-          exclude_numbers:
-            description: Use no digits.
-            type: bool
-            default: false
-          exclude_uppercase:
-            description: Use no uppercase letters.
-            type: bool
-            default: false
-          exclude_lowercase:
-            description: Use no lowercase letters.
-            type: bool
-            default: false
-          include_space:
-            description: Allow the space character.
-            type: bool
-            default: false
+          exclude_punctuation: {description: Use no punctuation., type: bool, default: false}
+          exclude_numbers: {description: Use no digits., type: bool, default: false}
+          exclude_uppercase: {description: Use no uppercase letters., type: bool, default: false}
+          exclude_lowercase: {description: Use no lowercase letters., type: bool, default: false}
+          include_space: {description: Allow the space character., type: bool, default: false}
           require_each_included_type:
             description: Use at least one character of each included kind.
             type: bool
@@ -140,26 +116,12 @@ options:
           json_key:
             description: 'Store the value as C({"<json_key>": "<generated>"}) instead of a bare string.'
             type: str
-      overwrite:
-        description: Overrides O(overwrite).
-        type: bool
-      state:
-        description: Overrides O(state).
-        type: str
-        choices: [present, absent]
-      recovery_window:
-        description: Overrides O(recovery_window).
-        type: int
-      resource_policy:
-        description: Overrides O(resource_policy).
-        type: raw
-      readers:
-        description: Overrides O(readers).
-        type: list
-        elements: str
-      block_public_policy:
-        description: Overrides O(block_public_policy).
-        type: bool
+      overwrite: {description: Overrides O(overwrite)., type: bool}
+      state: {description: Overrides O(state)., type: str, choices: [present, absent]}
+      recovery_window: {description: Overrides O(recovery_window)., type: int}
+      resource_policy: {description: Overrides O(resource_policy)., type: raw}
+      readers: {description: Overrides O(readers)., type: list, elements: str}
+      block_public_policy: {description: Overrides O(block_public_policy)., type: bool}
       rotation:
         description: Overrides O(rotation).
         type: dict
@@ -206,12 +168,8 @@ options:
               - KMS key for the replica in that region.
               - Unset means the AWS managed key for a new replica, and any key for an existing one.
             type: str
-      purge_replicas:
-        description: Overrides O(purge_replicas).
-        type: bool
-      force_overwrite_replica:
-        description: Overrides O(force_overwrite_replica).
-        type: bool
+      purge_replicas: {description: Overrides O(purge_replicas)., type: bool}
+      force_overwrite_replica: {description: Overrides O(force_overwrite_replica)., type: bool}
       current_version_id:
         description:
           - Make this existing version AWSCURRENT (C(UpdateSecretVersionStage)). The version it replaces becomes
@@ -225,13 +183,7 @@ options:
       - Prepended to every name in O(names) and O(secrets), for example C(staging/payments/).
       - With a prefix, one C(ListSecrets) listing covers every declared secret, which is the fewest calls.
         Without one, the listing takes one call for each 10 names.
-    type: str
-    default: ""
-  state:
-    description: Whether the secrets should exist. The default for every item.
-    type: str
-    choices: [present, absent]
-    default: present
+  state: {description: Whether the secrets should exist. The default for every item., type: str, choices: [present, absent], default: present}
   description:
     description:
       - Default description for every secret. Unset means an existing description is left alone.
@@ -335,10 +287,6 @@ options:
         so do not run it while the other writer (the rotation) runs.
     type: bool
     default: false
-  concurrency:
-    description: The most AWS calls in flight at once, 1 to 64.
-    type: int
-    default: 8
   fail_fast:
     description:
       - Stop starting new secrets after the first failure. The ones not attempted are reported as failed with
@@ -383,10 +331,7 @@ options:
         exists yet.
     type: list
     elements: str
-  block_public_policy:
-    description: Refuse a policy that would give public access (C(BlockPublicPolicy)).
-    type: bool
-    default: true
+  block_public_policy: {description: Refuse a policy that would give public access (C(BlockPublicPolicy))., type: bool, default: true}
   rotation:
     description:
       - "Rotation for every secret, or V({enabled: false}) to cancel it. An item's own value overrides it."
@@ -409,10 +354,7 @@ options:
     type: list
     elements: dict
     suboptions: *replica_options
-  purge_replicas:
-    description: Remove replicas in regions that O(replica_regions) does not list. Applies only where it is given.
-    type: bool
-    default: true
+  purge_replicas: {description: Remove replicas in regions that O(replica_regions) does not list. Applies only where it is given., type: bool, default: true}
   force_overwrite_replica:
     description:
       - Overwrite a secret of the same name in a replica region (C(ForceOverwriteReplicaSecret)).
@@ -466,10 +408,8 @@ notes:
     secrets that carry it. Secrets that existed before (made by hand, by Terraform, or by a release of this
     collection without the tag) are managed as before while they are declared; give O(adopt=true) once to tag them,
     after which prune may delete them when they are no longer declared."
-extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+extends_documentation_fragment: [envops.aws_secrets.common, amazon.aws.common.modules, amazon.aws.region.modules,
+                                 amazon.aws.boto3]
 attributes:
   check_mode:
     support: full
