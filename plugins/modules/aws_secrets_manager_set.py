@@ -543,6 +543,14 @@ secrets:
       type: list
       elements: str
       sample: [value, tags]
+    steps:
+      description:
+        - The write calls of this secret's plan, in order, as the API names them.
+        - In check mode, the calls a real run would make. In a real run, the calls that were made; for a failed
+          secret, the ones that succeeded before the failure.
+      type: list
+      elements: str
+      sample: [CreateSecret, PutResourcePolicy]
     version_id:
       description: The version written, where a value was written.
       type: str
