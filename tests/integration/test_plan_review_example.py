@@ -10,7 +10,7 @@ OWNER_TAG = {"Key": "envops:managed-by", "Value": "envops.aws_secrets"}
 def test_the_reviewed_plan_is_the_one_applied(playbook, aws_proxy, sm):
     first = playbook(str(EXAMPLE), verbosity=4).assert_ok()
     assert aws_proxy.counts().get("CreateSecret") == 2
-    assert "['staging/orders/api-token', ['CreateSecret']]" in first.stdout
+    assert '"msg": "staging/orders/api-token: CreateSecret"' in first.stdout
     names = sorted(entry["Name"] for entry in sm.list_secrets()["SecretList"])
     assert names == ["staging/orders/api-token", "staging/orders/smtp-password"]
     for name in names:
@@ -19,6 +19,7 @@ def test_the_reviewed_plan_is_the_one_applied(playbook, aws_proxy, sm):
     aws_proxy.reset()
     again = playbook(str(EXAMPLE)).assert_ok()
     assert aws_proxy.write_count() == 0 and "changed=0" in again.stdout
+    assert '"msg": "staging/orders/smtp-password: no write"' in again.stdout
 
 
 def test_a_prune_nobody_reviewed_is_refused_before_any_write(playbook, aws_proxy, sm):
