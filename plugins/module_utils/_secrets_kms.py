@@ -322,4 +322,3 @@ def check_access(kms_keys: KmsKeys, caller_account: Callable[[], Optional[str]],
             raise AccountUnknown(error_of(error)) from None
     kms_keys.resolve(kms_references(declared_secrets, current_by_name, own_account))
     return cross_account_checks(declared_secrets, current_by_name, own_account, kms_keys, region)
-

@@ -124,4 +124,3 @@ def _report(module, outcome) -> None:
     if outcome.failure:
         module.fail_json(msg=outcome.failure, **result)
     module.exit_json(**result)
-

@@ -175,4 +175,3 @@ def policy_write(declared_policy, current) -> Tuple[object, Optional[str], Optio
     if after is None:
         return after, ("delete" if current is not None else None), None
     return after, "put", None
-

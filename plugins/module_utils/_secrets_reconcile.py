@@ -172,5 +172,5 @@ def run(params: dict, region: Optional[str], calls_for: CallsFactory, masker, ch
     warnings += reads.kms_keys.warnings()
     result = build_result(plans, outcomes, with_diff=with_diff, prefix=declaration.prefix, warn=warnings.append)
     result["api_calls"] = callers.counts()
-    return Run(result=result, warnings=warnings, failure=failure_message(result))
-
+    # A reread after a create conflict may say again what the main pass said (ValidateResourcePolicy unavailable).
+    return Run(result=result, warnings=list(dict.fromkeys(warnings)), failure=failure_message(result))

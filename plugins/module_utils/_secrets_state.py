@@ -4,8 +4,9 @@
 
 """Reading the current state of many secrets with few calls.
 
-Metadata comes from ListSecrets with name-prefix filters (100 a page), never one DescribeSecret
-per secret; values from BatchGetSecretValue (20 a call), only where a comparison needs them.
+read_state() is the one read pass of a run. Metadata comes from ListSecrets with name-prefix filters
+(100 a page), never one DescribeSecret per secret; details only where a plan needs them; values from
+BatchGetSecretValue (20 a call), only where a comparison needs them.
 Internal to the envops.aws_secrets collection: not a public API, may change without notice.
 """
 

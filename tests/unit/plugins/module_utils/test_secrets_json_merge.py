@@ -124,7 +124,8 @@ def test_no_readers_removes_only_the_readers_statement(make_params):
                                                                "Principal": {"AWS": [ROLE]}, "Action": ["x"],
                                                                "Resource": "*"}]}
     plan = readers_plan(make_params, merged, [])
-    assert json.loads(step_params(plan, "put_resource_policy")["ResourcePolicy"])["Statement"] == [FOREIGN] and not plan.step("delete_resource_policy")
+    assert json.loads(step_params(plan, "put_resource_policy")["ResourcePolicy"])["Statement"] == [FOREIGN]
+    assert not plan.step("delete_resource_policy")
     only_readers = {"Version": "2012-10-17", "Statement": [merged["Statement"][1]]}
     assert readers_plan(make_params, only_readers, []).step("delete_resource_policy")
     assert not readers_plan(make_params, None, []).has_writes

@@ -69,7 +69,8 @@ def test_prune_stays_under_the_path(make_params):
     declaration = declare(make_params(prefix="staging/pay/", names=["db"], prune=True))
     listed = {"staging/payments/x": current("staging/payments/x", tags=dict(OWNER)),
               "staging/pay/old": current("staging/pay/old", tags=dict(OWNER))}
-    assert [plan.full_name for plan in plan_all(declaration, state_of(listed)) if plan.action == "deleted"] == ["staging/pay/old"]
+    plans = plan_all(declaration, state_of(listed))
+    assert [plan.full_name for plan in plans if plan.action == "deleted"] == ["staging/pay/old"]
 
 
 def test_declared_secrets_are_managed_with_or_without_the_tag(make_params):
@@ -95,10 +96,12 @@ def test_adopt_adds_the_tag_to_declared_secrets_that_lack_it_and_only_those(make
     assert "tags" not in plan.after, "tags are not managed here, only the ownership tag is added"
     (owned,) = plan_all(declare(make_params(names=["a"], adopt=True)), state_of({"a": current("a", tags=dict(OWNER))}))
     assert owned.action == "unchanged" and not owned.has_writes
-    (with_tags,) = plan_all(declare(make_params(secrets=[{"name": "a", "adopt": True, "tags": {"t": "1"}}])), state_of({"a": current("a")}))
+    (with_tags,) = plan_all(declare(make_params(secrets=[{"name": "a", "adopt": True, "tags": {"t": "1"}}])),
+                            state_of({"a": current("a")}))
     assert tags_set(with_tags) == dict(OWNER, t="1") and with_tags.changes == ("tags", "ownership")
     (created,) = plan_all(declare(make_params(names=["a"], adopt=True)), state_of({}))
-    assert created.changes == () and {"Key": "envops:managed-by", "Value": "envops.aws_secrets"} in step_params(created, "create_secret")["Tags"]
+    assert created.changes == ()
+    assert {"Key": "envops:managed-by", "Value": "envops.aws_secrets"} in step_params(created, "create_secret")["Tags"]
 
 
 def test_the_ownership_tag_key_cannot_be_declared(make_params):

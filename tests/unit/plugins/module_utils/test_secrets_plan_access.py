@@ -45,8 +45,8 @@ def test_rotation_compares_the_schedule_however_it_is_written(make_params, rules
 def test_rotation_on_new_and_cancel(make_params):
     created = plan(make_params, rotation={"lambda_arn": LAMBDA, "automatically_after_days": 7, "enabled": True,
                                           "rotate_immediately": True})
-    assert step_params(created, "rotate_secret") == {"RotationLambdaARN": LAMBDA, "RotationRules": {"AutomaticallyAfterDays": 7},
-                              "RotateImmediately": True}
+    assert step_params(created, "rotate_secret") == {
+        "RotationLambdaARN": LAMBDA, "RotationRules": {"AutomaticallyAfterDays": 7}, "RotateImmediately": True}
     on = current(rotation_enabled=True, rotation_lambda_arn=LAMBDA, rotation_rules={"AutomaticallyAfterDays": 7})
     assert plan(make_params, on, rotation={"enabled": False}).step("cancel_rotate_secret")
     assert not plan(make_params, current(), rotation={"enabled": False}).has_writes
@@ -62,8 +62,10 @@ def test_replicas_add_remove_and_rekey(make_params):
     planned = plan(make_params, existing, replica_regions=[
         {"region": "eu-west-1", "kms_key_id": None}, {"region": "us-west-2", "kms_key_id": "new"},
         {"region": "eu-central-1", "kms_key_id": None}])
-    assert step_params(planned, "remove_regions_from_replication")["RemoveReplicaRegions"] == ["us-west-2", "ap-south-1"]
-    assert step_params(planned, "replicate_secret_to_regions")["AddReplicaRegions"] == [{"Region": "eu-central-1"}, {"Region": "us-west-2", "KmsKeyId": "new"}]
+    removed = step_params(planned, "remove_regions_from_replication")
+    assert removed == {"RemoveReplicaRegions": ["us-west-2", "ap-south-1"]}
+    assert step_params(planned, "replicate_secret_to_regions")["AddReplicaRegions"] == [
+        {"Region": "eu-central-1"}, {"Region": "us-west-2", "KmsKeyId": "new"}]
     kept = plan(make_params, existing, purge_replicas=False, replica_regions=[{"region": "eu-west-1",
                                                                                "kms_key_id": None}])
     assert not kept.has_writes
@@ -73,16 +75,23 @@ def test_deleting_removes_replicas_first(make_params):
     existing = current(replicas=({"region": "eu-west-1", "kms_key_id": None, "status": "InSync",
                                   "status_message": None},))
     planned = plan(make_params, existing, state="absent")
-    assert step_params(planned, "remove_regions_from_replication")["RemoveReplicaRegions"] == ["eu-west-1"] and planned.step("delete_secret")
+    assert planned.operations == ("remove_regions_from_replication", "delete_secret")
+    assert step_params(planned, "remove_regions_from_replication") == {"RemoveReplicaRegions": ["eu-west-1"]}
 
 
 def test_version_rollback(make_params):
     existing = current(current_version_id="v2", version_ids=("v1", "v2"))
-    rolled = plan_all(declare(make_params(secrets=[{"name": "a", "current_version_id": "v1"}])), state_of({"a": existing}))[0]
-    assert step_params(rolled, "update_secret_version_stage") == {"VersionStage": "AWSCURRENT", "MoveToVersionId": "v1", "RemoveFromVersionId": "v2"}
-    same = plan_all(declare(make_params(secrets=[{"name": "a", "current_version_id": "v2"}])), state_of({"a": existing}))[0]
+
+    def rollback_to(version_id):
+        return plan_all(declare(make_params(secrets=[{"name": "a", "current_version_id": version_id}])),
+                        state_of({"a": existing}))[0]
+
+    rolled = rollback_to("v1")
+    assert step_params(rolled, "update_secret_version_stage") == {
+        "VersionStage": "AWSCURRENT", "MoveToVersionId": "v1", "RemoveFromVersionId": "v2"}
+    same = rollback_to("v2")
     assert not same.has_writes
-    unknown = plan_all(declare(make_params(secrets=[{"name": "a", "current_version_id": "v9"}])), state_of({"a": existing}))[0]
+    unknown = rollback_to("v9")
     assert unknown.action == "failed" and unknown.error["code"] == "UnknownVersionId" and not unknown.has_writes
 
 
