@@ -133,7 +133,7 @@ def failed_plan(full_name: str, label: str, declared: Optional[DeclaredSecret], 
 
 
 class _Draft:
-    """A plan while it is built: changes and steps in order, the diff's "after", and the first error."""
+    """A plan while it is built: its changes and steps in order, and the diff's "after"."""
 
     def __init__(self):
         self.changes: List[str] = []

@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
@@ -160,3 +162,16 @@ def test_prune_deletes_only_undeclared_secrets_under_the_prefix(make_params):
     plans = plan_all(declaration, state_of(current_by_name))
     assert [(plan.full_name, plan.action) for plan in plans] == [("p/keep", "unchanged"), ("p/extra", "deleted")]
     assert step_params(plans[1], "delete_secret") == {"RecoveryWindowInDays": 7} and plans[1].label == "pruned"
+
+
+def test_a_plan_is_never_changed_once_built_and_every_failure_is_made_alike(make_params):
+    deleted = CurrentSecret(name="a", arn=ARN.format("a"), scheduled_for_deletion=True, current_version_id="v1",
+                            version_ids=("v1",))
+    declaration = declare(make_params(restore=False, secrets=[{"name": "a", "value": "CANARY-x"}, {"name": "b"}]))
+    refused, unread = plan_all(declaration, state_of({"a": deleted, "b": current("b")},
+                                                     errors={"b": {"code": "AccessDeniedException", "message": "m"}}))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        refused.error = None
+    for failed in (refused, unread):
+        assert failed.action == "failed" and failed.steps == () and failed.after == failed.before
+    assert refused.error["code"] == "ScheduledForDeletion" and unread.error["code"] == "AccessDeniedException"
