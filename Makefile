@@ -1,6 +1,6 @@
 # Development and CI entry points for the envops.aws_secrets collection.
 #
-#   make venv            .venv (newest Python 3.11-3.13 found, or PYTHON=...) with requirements.txt + requirements-dev.txt
+#   make venv            .venv (newest Python 3.11-3.13 found, or PYTHON=...): requirements.txt (runtime) + requirements-dev.txt
 #   make build           build/<namespace>-<name>-<version>.tar.gz
 #   make install         install the tarball into build/collections (no Galaxy access)
 #   make unit            pytest tests/unit against a copy of the source tree
@@ -40,7 +40,8 @@ endif
 VENV := .venv
 VENV_BIN := $(CURDIR)/$(VENV)/bin
 VENV_STAMP := $(VENV)/.stamp
-# What `make venv` installs into $(VENV); the matrix targets install other pins into other venvs.
+# What `make venv` installs into $(VENV): the collection's runtime requirements, then the development pins; the matrix
+# targets install the same runtime requirements with other pins into other venvs.
 VENV_REQUIREMENTS := requirements.txt requirements-dev.txt
 # Installed afterwards with --no-deps (only for the collections the `ansible` package bundles).
 VENV_NODEPS_REQUIREMENTS :=
@@ -309,9 +310,9 @@ SMOKE_PATHS ?= tests/integration/test_set_module.py tests/integration/test_info_
 	tests/integration/test_migrating_example.py
 MATRIX_LOGS := $(CURDIR)/build/matrix
 
-NEWEST_MAKE = $(MAKE) PYTHON=$(NEWEST_PYTHON) VENV=$(NEWEST_VENV) VENV_REQUIREMENTS=requirements-newest.txt \
+NEWEST_MAKE = $(MAKE) PYTHON=$(NEWEST_PYTHON) VENV=$(NEWEST_VENV) VENV_REQUIREMENTS="requirements.txt requirements-newest.txt" \
 	VENV_PYTHON_VERSIONS="3.13 3.12" BUILD_DIR=$(CURDIR)/build/newest
-OLDEST_MAKE = $(MAKE) PYTHON=$(OLDEST_PYTHON) VENV=$(OLDEST_VENV) VENV_REQUIREMENTS=requirements-oldest.txt \
+OLDEST_MAKE = $(MAKE) PYTHON=$(OLDEST_PYTHON) VENV=$(OLDEST_VENV) VENV_REQUIREMENTS="requirements.txt requirements-oldest.txt" \
 	VENV_NODEPS_REQUIREMENTS=requirements-oldest-collections.txt VENV_PYTHON_VERSIONS="3.12 3.11 3.10" \
 	BUILD_DIR=$(CURDIR)/build/oldest
 

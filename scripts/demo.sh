@@ -6,7 +6,8 @@
 # Target selection:
 #   * real AWS  - when AWS credentials are configured (AWS_ACCESS_KEY_ID or AWS_PROFILE set, or
 #                 ~/.aws/credentials exists) and AWS_URL is not set. This creates real secrets.
-#   * moto      - otherwise: a local moto_server on a free 127.0.0.1 port, fake credentials.
+#   * moto      - otherwise: a local moto_server on a free 127.0.0.1 port, fake credentials, started and stopped
+#                 by the harness's launcher (python -m tests.support.moto start/stop).
 # Set DEMO_TARGET=moto to force moto even when credentials are configured.
 # Extra arguments are passed to both ansible-playbook runs.
 set -euo pipefail
@@ -20,16 +21,16 @@ INVENTORY="examples/demo/environments.yml"
 # `make demo` passes the venv it built (PYTHON=... / VENV=... choose it); .venv when run directly.
 VENV_BIN="${DEMO_VENV_BIN:-${ROOT}/.venv/bin}"
 LOG_DIR="${ROOT}/build/demo"
-MOTO_PID=""
+MOTO_STATE_DIR="${LOG_DIR}/moto"
+MOTO_STARTED=""
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'demo: ERROR: %s\n' "$*" >&2; exit 1; }
 
 cleanup() {
-    if [[ -n "${MOTO_PID}" ]] && kill -0 "${MOTO_PID}" 2>/dev/null; then
-        log "stopping moto_server (pid ${MOTO_PID})"
-        kill "${MOTO_PID}" 2>/dev/null || true
-        wait "${MOTO_PID}" 2>/dev/null || true
+    if [[ -n "${MOTO_STARTED}" ]]; then
+        log "stopping moto_server"
+        "${VENV_BIN}/python" -m tests.support.moto stop --state-dir "${MOTO_STATE_DIR}" >/dev/null || true
     fi
 }
 trap cleanup EXIT
@@ -57,38 +58,13 @@ if [[ "${DEMO_TARGET:-}" != "moto" ]] && have_aws_credentials && [[ -z "${AWS_UR
     log "AWS credentials found and AWS_URL unset: running against REAL AWS (region ${AWS_REGION:-${AWS_DEFAULT_REGION:-from profile}})"
     log "this creates/updates real secrets in AWS Secrets Manager"
 else
-    port="$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-    log "starting moto_server on 127.0.0.1:${port}"
-    moto_server -H 127.0.0.1 -p "${port}" >"${LOG_DIR}/moto.log" 2>&1 &
-    MOTO_PID=$!
-    if ! python - "${port}" "${MOTO_PID}" <<'PY'
-import os
-import sys
-import time
-import urllib.request
-
-port, pid = sys.argv[1], int(sys.argv[2])
-deadline = time.monotonic() + 30
-while time.monotonic() < deadline:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit("moto_server exited early")
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%s/moto-api/" % port, timeout=2) as resp:
-            if resp.status == 200:
-                sys.exit(0)
-    except OSError:
-        pass
-    time.sleep(0.25)
-sys.exit("moto_server did not answer on /moto-api/ within 30 s")
-PY
-    then
-        cat "${LOG_DIR}/moto.log" >&2 || true
-        die "could not start moto_server"
-    fi
-    log "moto_server is up (pid ${MOTO_PID})"
-    export AWS_URL="http://127.0.0.1:${port}"
+    log "starting moto_server on a free 127.0.0.1 port"
+    MOTO_STARTED=1
+    moto_state="$(python -m tests.support.moto start --state-dir "${MOTO_STATE_DIR}")" \
+        || die "could not start moto_server (logs in ${MOTO_STATE_DIR})"
+    moto_url="$(python -c 'import json, sys; print(json.loads(sys.argv[1])["moto_url"])' "${moto_state}")"
+    log "moto_server is up at ${moto_url}"
+    export AWS_URL="${moto_url}"
     export AWS_ACCESS_KEY_ID=testing
     export AWS_SECRET_ACCESS_KEY=testing
     export AWS_SESSION_TOKEN=testing

@@ -1,9 +1,10 @@
-"""The execution environment definition (meta/execution-environment.yml) makes a sound build context.
+"""The execution environment definition (execution-environment.yml) makes a sound build context.
 
 ``ansible-builder create`` writes the context (Containerfile, requirement files, scripts, the bundled collection
-tarball) without any container runtime, so it can run here. The same file is also the collection-level metadata
-that ansible-builder's introspection reads for every collection installed in an EE, with paths relative to the
-collection root; that reader is exercised on the installed collection.
+tarball) without any container runtime, so it can run here. The collection's runtime requirements
+(requirements.txt) are what both the definition and ansible-builder's introspection (run for every collection
+installed in an EE, with paths relative to the collection root) read; that reader is exercised on the installed
+collection.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EE_FILE = REPO_ROOT / "meta" / "execution-environment.yml"
+EE_FILE = REPO_ROOT / "execution-environment.yml"
+RUNTIME_REQUIREMENTS = REPO_ROOT / "requirements.txt"
 GALAXY = yaml.safe_load((REPO_ROOT / "galaxy.yml").read_text())
 TARBALL_NAME = f"{GALAXY['namespace']}-{GALAXY['name']}-{GALAXY['version']}.tar.gz"
 
@@ -56,13 +58,14 @@ def tarball(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def context(tmp_path_factory, tarball) -> Path:
-    """`ansible-builder create` of meta/execution-environment.yml, in the repository's layout (meta/ + build/)."""
+    """`ansible-builder create` of execution-environment.yml, in the repository's layout (requirements.txt, build/)."""
     tree = tmp_path_factory.mktemp("ee-tree")
-    shutil.copytree(REPO_ROOT / "meta", tree / "meta")
+    for name in (EE_FILE.name, RUNTIME_REQUIREMENTS.name):
+        shutil.copy2(REPO_ROOT / name, tree / name)
     (tree / "build").mkdir()
     shutil.copy2(tarball, tree / "build" / TARBALL_NAME)
     out = tree / "context"
-    _run([_tool("ansible-builder"), "create", "-f", str(tree / "meta" / "execution-environment.yml"),
+    _run([_tool("ansible-builder"), "create", "-f", str(tree / EE_FILE.name),
           "-c", str(out), "--output-filename", "Containerfile", "-v", "3"])
     return out
 
@@ -77,14 +80,20 @@ def test_definition_is_v3_with_python_requirements():
     assert [c["name"] for c in deps["galaxy"]["collections"]] == ["amazon.aws"]
 
 
-def test_requirement_copies_match():
-    """The copy that ansible-builder reads next to this file equals the one introspection reads."""
-    for_introspection = REPO_ROOT / "meta" / "ee-requirements.txt"
-    for_builder = REPO_ROOT / "meta" / "meta" / "ee-requirements.txt"
-    assert for_builder.read_text() == for_introspection.read_text()
-    names = {re.split(r"[<>=!~ ]", line, maxsplit=1)[0].lower()
-             for line in for_introspection.read_text().splitlines() if line.strip() and not line.startswith("#")}
-    assert names == {"boto3", "botocore"}
+def test_one_runtime_requirements_file_serves_both_readers():
+    """The definition and introspection read the same requirements.txt, with no copy of it.
+
+    ansible-builder resolves `dependencies.python` next to the definition (the repository root here); introspection
+    reads <collection root>/requirements.txt when the collection has no meta/execution-environment.yml (a definition
+    there would make the same path mean meta/... to the builder, which is what needed the meta/meta copy).
+    """
+    definition = yaml.safe_load(EE_FILE.read_text())
+    assert (EE_FILE.parent / definition["dependencies"]["python"]).resolve() == RUNTIME_REQUIREMENTS
+    assert not list((REPO_ROOT / "meta").glob("execution-environment.y*ml"))
+    assert not list((REPO_ROOT / "meta").rglob("*requirements*.txt"))
+    lines = [line for line in RUNTIME_REQUIREMENTS.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert {re.split(r"[<>=!~ ]", line, maxsplit=1)[0].lower() for line in lines} == {"boto3", "botocore"}
+    assert not [line for line in lines if "==" in line], "runtime requirements are ranges; pins go to requirements-dev"
 
 
 def test_build_context(context):

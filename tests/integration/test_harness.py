@@ -12,7 +12,6 @@ import importlib.util
 import http.client
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -24,14 +23,11 @@ import pytest
 
 from tests.support import aws_proxy as proxy_mod
 from tests.support.aws_proxy import (
-    DROP,
     READ_OPERATIONS,
     WRITE_OPERATIONS,
     AwsProxy,
-    ProxyControl,
     access_denied_for,
     eventual_consistency_hide_new,
-    fail_calls,
     scheduled_for_deletion,
     secret_matches,
 )
@@ -63,11 +59,6 @@ def test_proxy_counts_calls(aws_proxy, client, aws_client, sm):
 
     assert aws_proxy.counts() == {"CreateSecret": 1, "ListSecrets": 2, "DescribeSecret": 1}
     assert aws_proxy.write_count() == 1
-    assert aws_proxy.read_count() == 3
-    assert aws_proxy.counts_by_service()[("secretsmanager", "ListSecrets")] == 2
-    by_region = aws_proxy.counts_by_region()
-    assert by_region[("us-east-1", "secretsmanager", "ListSecrets")] == 1
-    assert by_region[("eu-west-1", "secretsmanager", "ListSecrets")] == 1
 
     calls = aws_proxy.calls()
     assert [c["op"] for c in calls] == ["CreateSecret", "ListSecrets", "DescribeSecret", "ListSecrets"]
@@ -140,7 +131,6 @@ def test_fault_throttle(aws_proxy, client):
     assert meta["HTTPHeaders"]["x-amzn-errortype"] == "ThrottlingException"
     assert exc.value.response["Error"]["Message"] == "Rate exceeded"
     assert aws_proxy.calls()[0]["fault"] == "throttle"
-    assert aws_proxy.calls()[0]["forwarded"] is False
 
 
 def test_fault_internal(aws_proxy, client, sm):
@@ -160,8 +150,8 @@ def test_fault_drop_before_never_reaches_the_service(aws_proxy, client, sm):
     assert time.monotonic() - started < 5, "a drop must be a clean close, not a hang"
     assert sm.list_secrets()["SecretList"] == []
     (call,) = aws_proxy.calls()
-    assert (call["fault"], call["status"], call["forwarded"]) == ("drop_before", None, False)
-    assert aws_proxy.write_count() == 1 and aws_proxy.write_count(forwarded_only=True) == 0
+    assert (call["fault"], call["status"]) == ("drop_before", None)
+    assert aws_proxy.write_count() == 1
 
     aws_proxy.clear_faults()  # the same client recovers on a new connection
     client.create_secret(Name="dropped", SecretString="x-value")
@@ -176,7 +166,7 @@ def test_fault_drop_after_performs_the_write(aws_proxy, client, sm):
     # the answer was lost but the write happened
     assert sm.describe_secret(SecretId="ghost")["Name"] == "ghost"
     (call,) = aws_proxy.calls()
-    assert (call["fault"], call["status"], call["upstream_status"], call["forwarded"]) == ("drop_after", None, 200, True)
+    assert (call["fault"], call["status"]) == ("drop_after", None)
 
     # a client retrying the "failed" create now hits ResourceExistsException
     aws_proxy.clear_faults()
@@ -186,11 +176,12 @@ def test_fault_drop_after_performs_the_write(aws_proxy, client, sm):
 
 
 def test_botocore_retries_dropped_connections(aws_proxy, aws_client):
-    """Default-retrying clients treat drops as retryable (standard mode: 3 attempts)."""
+    """Retrying clients treat drops as retryable: every one of the 3 attempts reaches the proxy."""
     retrying = aws_client(via_proxy=True, total_max_attempts=3)
-    aws_proxy.add_rule(fail_calls("ListSecrets", "drop_before", calls={1, 2}))
-    assert retrying.list_secrets()["SecretList"] == []
-    assert [c["status"] for c in aws_proxy.calls()] == [None, None, 200]
+    aws_proxy.set_faults(rate=1.0, kinds=("drop_before",))
+    with pytest.raises(botocore.exceptions.ConnectionClosedError):
+        retrying.list_secrets()
+    assert [(c["op"], c["status"]) for c in aws_proxy.calls()] == [("ListSecrets", None)] * 3
 
 
 def test_fault_ops_filter_and_latency(aws_proxy, client):
@@ -305,44 +296,22 @@ def test_rule_scheduled_for_deletion(aws_proxy, client, sm):
     assert [c["status"] for c in aws_proxy.calls(op="PutSecretValue")] == [400]
 
 
-def test_plain_callable_rule_and_response_hook(aws_proxy, client):
+def test_plain_callable_rule(aws_proxy, client):
     seen = []
 
     def rule(service, op, body, call_index):
         seen.append((service, op, call_index))
-        if op == "DeleteSecret":
-            return DROP
         if op == "GetRandomPassword":
             return 200, {"Content-Type": "application/x-amz-json-1.1"}, b'{"RandomPassword": "scripted"}'
         return None
 
-    def hook(service, op, request_body, status, response_body):
-        if op == "ListSecrets":
-            data = json.loads(response_body)
-            data["SecretList"].append({"Name": "injected"})
-            return data
-        return None
-
     aws_proxy.add_rule(rule)
-    aws_proxy.add_response_hook(hook)
     assert client.get_random_password()["RandomPassword"] == "scripted"
-    assert _names(client.list_secrets()) == {"injected"}
-    with pytest.raises(botocore.exceptions.ConnectionClosedError):
-        client.delete_secret(SecretId="whatever")
-    assert seen == [("secretsmanager", "GetRandomPassword", 0), ("secretsmanager", "ListSecrets", 1),
-                    ("secretsmanager", "DeleteSecret", 2)]
+    assert client.list_secrets()["SecretList"] == []
+    assert seen == [("secretsmanager", "GetRandomPassword", 0), ("secretsmanager", "ListSecrets", 1)]
+    assert [c["fault"] for c in aws_proxy.calls()] == ["rule", None]
     aws_proxy.clear_rules()
     assert client.get_random_password()["RandomPassword"] != "scripted"
-
-
-def test_fail_calls_rule(aws_proxy, client, sm):
-    aws_proxy.add_rule(fail_calls("PutSecretValue", "drop_after", calls={1}))
-    sm.create_secret(Name="s", SecretString="v1-value")
-    with pytest.raises(botocore.exceptions.ConnectionClosedError):
-        client.put_secret_value(SecretId="s", SecretString="v2-value")
-    assert sm.get_secret_value(SecretId="s")["SecretString"] == "v2-value"  # it happened
-    client.put_secret_value(SecretId="s", SecretString="v3-value")  # second call passes
-    assert aws_proxy.write_count() == 2
 
 
 def test_secret_matches():
@@ -360,72 +329,48 @@ def test_secret_matches():
 # control plane and command lines
 # ---------------------------------------------------------------------------
 
-def test_control_plane(aws_proxy, client, moto_server):
-    control = ProxyControl(aws_proxy.url)
+def test_stats_over_http(aws_proxy, client):
+    """What Molecule's verify steps read; control paths are answered by the proxy, never forwarded."""
     client.list_secrets()
-    stats = control.stats()
-    assert stats["ops"] == {"ListSecrets": 1}
-    assert stats["by_service_op"] == {"secretsmanager.ListSecrets": 1}
-    assert stats["by_region"] == {"us-east-1/secretsmanager.ListSecrets": 1}
-    assert stats["calls"][0]["op"] == "ListSecrets"
-
-    control.set_faults(rate=1.0, seed=7, kinds=["throttle"], ops=["ListSecrets"])
-    with pytest.raises(botocore.exceptions.ClientError):
-        client.list_secrets()
-    control.clear_faults()
-    client.list_secrets()
-    assert control.write_count() == 0
-    control.reset()
-    assert aws_proxy.calls() == [] and control.counts() == {}
-
-    # control paths are answered by the proxy, never forwarded
-    status = http_request("GET", f"{aws_proxy.url}/__proxy__/nope")[0]
-    assert status == 404
-    status, body = http_request("POST", f"{aws_proxy.url}/__proxy__/faults", data=b'{"rate": 5}')
-    assert status == 400 and b"rate" in body
-    assert aws_proxy.calls() == []
+    client.create_secret(Name="app/x", SecretString="x-value")
+    status, body = http_request("GET", f"{aws_proxy.url}/__proxy__/stats")
+    assert status == 200
+    assert json.loads(body) == {"ops": {"ListSecrets": 1, "CreateSecret": 1}, "write_count": 1}
+    assert http_request("POST", f"{aws_proxy.url}/__proxy__/faults", data=b"{}")[0] == 404
+    assert len(aws_proxy.calls()) == 2
 
 
-def _wait_for_file(path: Path, proc: subprocess.Popen, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_text().strip():
-            return path.read_text().strip()
-        if proc.poll() is not None:
-            raise AssertionError(f"process exited early: {proc.communicate()}")
-        time.sleep(0.05)
-    raise AssertionError(f"{path} not written within {timeout}s")
+def test_launcher_command_line_starts_moto_and_the_proxy_and_stops_them(tmp_path):
+    """`python -m tests.support.moto start/stop`, as Molecule's create/destroy and the demo run it."""
+    def launcher(*args):
+        proc = subprocess.run([sys.executable, "-m", "tests.support.moto", *args, "--state-dir", str(tmp_path)],
+                              cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, capture_output=True,
+                              text=True, timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
 
+    state = launcher("start", "--proxy")
+    assert state == json.loads((tmp_path / "moto.json").read_text())
+    assert state["endpoint"] == state["proxy_url"] != state["moto_url"]
+    assert http_request("GET", f"{state['moto_url']}/moto-api/")[0] == 200
+    assert http_request("GET", f"{state['proxy_url']}/moto-api/")[0] == 200  # forwarded to moto, and counted
+    stats = json.loads(http_request("GET", f"{state['proxy_url']}/__proxy__/stats")[1])
+    assert stats == {"ops": {"GET /moto-api/": 1}, "write_count": 0}
 
-def _stop(proc: subprocess.Popen) -> tuple[int, str]:
-    proc.send_signal(signal.SIGTERM)
-    out = proc.communicate(timeout=20)[0]
-    return proc.returncode, out
+    restarted = launcher("start")  # a second start replaces the first one
+    assert "proxy_url" not in restarted and restarted["endpoint"] == restarted["moto_url"]
+    assert restarted["pid"] != state["pid"]
+    for url in (state["moto_url"], state["proxy_url"]):
+        with pytest.raises(OSError):
+            http_request("GET", f"{url}/moto-api/", timeout=2)
 
-
-def test_command_lines(tmp_path, moto_server):
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    moto_file, proxy_file = tmp_path / "moto.url", tmp_path / "proxy.url"
-    moto = subprocess.Popen([sys.executable, "-m", "tests.support.moto", "--port-file", str(moto_file)],
-                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        moto_url = _wait_for_file(moto_file, moto)
-        proxy = subprocess.Popen([sys.executable, "-m", "tests.support.aws_proxy", "--upstream", moto_url,
-                                  "--port-file", str(proxy_file)],
-                                 cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        try:
-            proxy_url = _wait_for_file(proxy_file, proxy)
-            status, body = http_request("GET", f"{proxy_url}/moto-api/")  # forwarded to moto
-            assert status == 200
-            assert ProxyControl(proxy_url).counts() == {"GET /moto-api/": 1}
-        finally:
-            rc, out = _stop(proxy)
-        assert rc == 0 and out.strip() == proxy_url
-    finally:
-        rc, out = _stop(moto)
-    assert rc == 0 and out.strip() == moto_url
+    assert launcher("stop") == {"stopped": [restarted["pid"]]}
+    assert not (tmp_path / "moto.json").exists()
     with pytest.raises(OSError):
-        http_request("GET", f"{moto_url}/moto-api/", timeout=2)
+        http_request("GET", f"{restarted['moto_url']}/moto-api/", timeout=2)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(restarted["pid"], 0)  # nothing of the launcher's session is left
+    assert launcher("stop") == {"stopped": []}
 
 
 def test_moto_server_context_manager():

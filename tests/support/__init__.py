@@ -7,7 +7,8 @@ fault-injecting proxy.
 
 Modules:
 
-* :mod:`tests.support.moto` -- ``MotoServer``: a real ``moto_server`` subprocess.
+* :mod:`tests.support.moto` -- ``MotoServer``: a real ``moto_server`` subprocess, the one launcher of
+  pytest, the benchmark, Molecule and the demo (``python -m tests.support.moto start/stop``).
 * :mod:`tests.support.aws_proxy` -- ``AwsProxy``: counting / fault-injecting
   loopback reverse proxy in front of moto.
 * :mod:`tests.support.playbook` -- ``run_playbook`` / ``PlaybookRun``.

@@ -5,15 +5,17 @@
 
 * forwards every request (method, path, headers, body) and relays the answer
   with an exact ``Content-Length`` (HTTP/1.1 keep-alive works);
-* counts API calls by ``(service, op)`` and by region (from the SigV4
-  credential scope) and keeps an ordered call log;
+* counts API calls by op and keeps an ordered call log (service, op, region
+  from the SigV4 credential scope, secret id, status, fault, timing);
 * injects seeded, reproducible faults (throttling, 500s, connections dropped
   before or after the service did the work, latency);
+* imitates Secrets Manager's request quotas and a round-trip latency
+  (``set_quotas``);
 * runs custom rules that script real-AWS behaviour moto lacks (eventual
   consistency of ListSecrets, AccessDenied on one secret, a secret scheduled
   for deletion, ...).
 
-In-process use::
+In-process use (pytest, the benchmark)::
 
     with AwsProxy(moto.url) as proxy:
         client = boto3.client("secretsmanager", endpoint_url=proxy.url, ...)
@@ -21,21 +23,10 @@ In-process use::
         ...
         assert proxy.write_count() == 0
 
-Out-of-process use (benchmark, molecule)::
+Molecule runs it in the launcher's process (``python -m tests.support.moto start --proxy``) and reads the counters
+over HTTP (never forwarded upstream)::
 
-    python -m tests.support.aws_proxy --upstream http://127.0.0.1:5000 [--port 0] [--port-file PATH]
-
-and the control plane (never forwarded upstream)::
-
-    GET    /__proxy__/stats    -> JSON: ops, by_service_op, by_region, write_count, calls
-    POST   /__proxy__/reset    -> clear counters and the call log
-    POST   /__proxy__/faults   -> JSON body = set_faults() kwargs ({} or null clears)
-    POST   /__proxy__/quotas   -> JSON body = set_quotas() kwargs: AWS_QUOTAS and latency ({} clears)
-    DELETE /__proxy__/faults   -> clear faults
-    GET    /__proxy__/health   -> {"ok": true}
-
-``ProxyControl(url)`` wraps that control plane for Python callers in another
-process.
+    GET    /__proxy__/stats    -> JSON: ops (calls by op), write_count
 
 What a client sees for the fault kinds (botocore 1.4x, urllib3 2.x):
 
@@ -51,7 +42,6 @@ What a client sees for the fault kinds (botocore 1.4x, urllib3 2.x):
 
 from __future__ import annotations
 
-import argparse
 import collections
 import dataclasses
 import http.client
@@ -71,9 +61,7 @@ from typing import Any, Callable, Iterable
 
 __all__ = [
     "AwsProxy",
-    "ProxyControl",
-    "DROP",
-    "DROP_AFTER",
+    "AWS_QUOTAS",
     "FAULT_KINDS",
     "WRITE_OPERATIONS",
     "READ_OPERATIONS",
@@ -84,10 +72,10 @@ __all__ = [
     "eventual_consistency_hide_new",
     "access_denied_for",
     "scheduled_for_deletion",
-    "fail_calls",
 ]
 
 CONTROL_PREFIX = "/__proxy__/"
+UPSTREAM_TIMEOUT_SECONDS = 120.0
 
 WRITE_OPERATIONS = frozenset({
     "CreateSecret",
@@ -193,20 +181,6 @@ _HOP_BY_HOP = frozenset({
 _SCOPE_RE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request")
 
 
-class _Sentinel:
-    def __init__(self, name: str):
-        self._name = name
-
-    def __repr__(self) -> str:
-        return self._name
-
-
-#: Rule return value: close the client connection without forwarding the call.
-DROP = _Sentinel("DROP")
-#: Rule return value: forward the call upstream, then close the client
-#: connection without relaying the answer.
-DROP_AFTER = _Sentinel("DROP_AFTER")
-
 Response = tuple  # (status:int, headers:dict|list[tuple], body:bytes)
 
 
@@ -302,9 +276,7 @@ class ApiCall:
     body: Any  # parsed JSON (json), dict of form fields (query), raw bytes (rest)
     started: float
     status: int | None = None  # what the client received; None if dropped
-    upstream_status: int | None = None  # what upstream answered; None if never forwarded
-    fault: str | None = None  # injected fault kind, "rule" or "rule:drop"... or None
-    forwarded: bool = False
+    fault: str | None = None  # injected fault kind, "quota", "rule" or None
     duration: float | None = None
 
     def as_dict(self) -> dict:
@@ -315,9 +287,7 @@ class ApiCall:
             "region": self.region,
             "secret_id": self.secret_id,
             "status": self.status,
-            "upstream_status": self.upstream_status,
             "fault": self.fault,
-            "forwarded": self.forwarded,
             "started": self.started,
             "duration": self.duration,
         }
@@ -331,15 +301,6 @@ class _FaultConfig:
     kinds: tuple
     latency: tuple | None
     rng: random.Random
-
-    def describe(self) -> dict:
-        return {
-            "rate": self.rate,
-            "seed": self.seed,
-            "ops": sorted(self.ops) if self.ops is not None else None,
-            "kinds": list(self.kinds),
-            "latency": list(self.latency) if self.latency else None,
-        }
 
 
 def _parse_call(method: str, path: str, headers, body: bytes) -> tuple[str | None, str | None, str | None, str, Any]:
@@ -440,8 +401,7 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def log_message(self, format, *args):  # noqa: A002 - signature from the base class
-        if self.server.proxy.verbose:
-            sys.stderr.write("aws_proxy: " + (format % args) + "\n")
+        pass  # no access log
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -521,11 +481,9 @@ class AwsProxy:
 
     :param upstream: base URL of the upstream (e.g. ``MotoServer.url``).
     :param port: port to listen on (``0`` = pick a free one).
-    :param upstream_timeout: socket timeout for upstream calls.
     """
 
-    def __init__(self, upstream: str, port: int = 0, *, host: str = "127.0.0.1",
-                 upstream_timeout: float = 120.0, verbose: bool = False):
+    def __init__(self, upstream: str, port: int = 0, *, host: str = "127.0.0.1"):
         parsed = urllib.parse.urlsplit(upstream)
         if parsed.scheme != "http" or not parsed.hostname:
             raise ValueError(f"upstream must be an http:// URL, got {upstream!r}")
@@ -535,8 +493,6 @@ class AwsProxy:
         self._up_host = parsed.hostname
         self._up_port = parsed.port or 80
         self._up_prefix = parsed.path.rstrip("/")
-        self.upstream_timeout = upstream_timeout
-        self.verbose = verbose
         self._host = host
         self._port = port
         self._lock = threading.RLock()
@@ -560,12 +516,6 @@ class AwsProxy:
                                         name=f"aws-proxy-{self.port}", daemon=True)
         self._thread.start()
         return self
-
-    def serve_forever(self) -> None:
-        """Run in the calling thread (command-line use)."""
-        if self._server is None:
-            self._server = _Server((self._host, self._port), _Handler, self)
-        self._server.serve_forever(poll_interval=0.05)
 
     def stop(self) -> None:
         server, self._server = self._server, None
@@ -610,36 +560,10 @@ class AwsProxy:
         with self._lock:
             return collections.Counter(c.op for c in self._calls)
 
-    def counts_by_service(self) -> collections.Counter:
-        """``Counter`` keyed by ``(service, op)``."""
+    def write_count(self) -> int:
+        """Number of calls whose op is in :data:`WRITE_OPERATIONS`: every attempt, retried or faulted ones too."""
         with self._lock:
-            return collections.Counter((c.service, c.op) for c in self._calls)
-
-    def counts_by_region(self) -> collections.Counter:
-        """``Counter`` keyed by ``(region, service, op)`` (region ``None`` if unsigned)."""
-        with self._lock:
-            return collections.Counter((c.region, c.service, c.op) for c in self._calls)
-
-    def write_count(self, *, forwarded_only: bool = False) -> int:
-        """Number of calls whose op is in :data:`WRITE_OPERATIONS`.
-
-        Every attempt that reached the proxy counts (retries included, faulted
-        ones included); with ``forwarded_only=True`` only those that upstream saw.
-        """
-        with self._lock:
-            return sum(1 for c in self._calls
-                       if c.op in WRITE_OPERATIONS and (c.forwarded or not forwarded_only))
-
-    def read_count(self, *, forwarded_only: bool = False) -> int:
-        """Number of calls whose op is in :data:`READ_OPERATIONS`."""
-        with self._lock:
-            return sum(1 for c in self._calls
-                       if c.op in READ_OPERATIONS and (c.forwarded or not forwarded_only))
-
-    def faults_injected(self) -> list[tuple[int, str | None, str]]:
-        """``[(call_index, op, kind), ...]`` of the faults injected since the last reset."""
-        with self._lock:
-            return [(c.index, c.op, c.fault) for c in self._calls if c.fault]
+            return sum(1 for c in self._calls if c.op in WRITE_OPERATIONS)
 
     def errors(self) -> list[str]:
         """Internal proxy errors (exceptions in rules, upstream unreachable...)."""
@@ -654,19 +578,9 @@ class AwsProxy:
             self._next_index = 0
 
     def stats(self) -> dict:
-        """JSON-friendly snapshot (what ``GET /__proxy__/stats`` returns)."""
+        """What ``GET /__proxy__/stats`` returns (Molecule's verify steps read it)."""
         with self._lock:
-            return {
-                "ops": dict(self.counts()),
-                "by_service_op": {f"{s}.{o}": n for (s, o), n in self.counts_by_service().items()},
-                "by_region": {f"{r}/{s}.{o}": n for (r, s, o), n in self.counts_by_region().items()},
-                "write_count": self.write_count(),
-                "read_count": self.read_count(),
-                "calls": self.calls(),
-                "faults": self._faults.describe() if self._faults else None,
-                "quotas": self._quotas.describe() if self._quotas else None,
-                "errors": list(self._errors),
-            }
+            return {"ops": dict(self.counts()), "write_count": self.write_count()}
 
     def _record_error(self, text: str) -> None:
         with self._lock:
@@ -738,7 +652,7 @@ class AwsProxy:
             cfg = self._faults
             if cfg is None:
                 return None, 0.0
-            if cfg.ops is not None and call.op not in cfg.ops and f"{call.service}.{call.op}" not in cfg.ops:
+            if cfg.ops is not None and call.op not in cfg.ops:
                 return None, 0.0
             kind = None
             if cfg.rate > 0 and cfg.rng.random() < cfg.rate:
@@ -752,7 +666,7 @@ class AwsProxy:
 
         A rule is either
 
-        * a callable ``(service, op, body, call_index) -> None | (status, headers, body_bytes) | DROP | DROP_AFTER``
+        * a callable ``(service, op, body, call_index) -> None | (status, headers, body_bytes)``
           consulted before a call is forwarded (first non-``None`` answer wins;
           ``body`` is the parsed JSON body, the form fields dict for the query
           protocol, or raw bytes), or
@@ -773,17 +687,6 @@ class AwsProxy:
                     raise TypeError(f"rule {rule!r} is neither callable nor has on_request/on_response")
                 self._request_rules.append((rule, rule))
         return rule
-
-    def add_response_hook(self, hook: Callable) -> Callable:
-        """Register ``hook(service, op, request_body, status, response_body_bytes) -> new_body | None``."""
-        with self._lock:
-            self._response_hooks.append((hook, hook))
-        return hook
-
-    def remove_rule(self, rule: Any) -> None:
-        with self._lock:
-            self._request_rules = [(o, f) for o, f in self._request_rules if o is not rule]
-            self._response_hooks = [(o, f) for o, f in self._response_hooks if o is not rule]
 
     def clear_rules(self) -> None:
         with self._lock:
@@ -852,15 +755,6 @@ class AwsProxy:
             answer = fn(call.service, call.op, call.body, call.index)
             if answer is None:
                 continue
-            if answer is DROP:
-                call.fault = call.fault or "rule:drop_before"
-                self._finish(call, None)
-                handler.drop()
-                return
-            if answer is DROP_AFTER:
-                call.fault = call.fault or "rule:drop_after"
-                drop_after = True
-                break
             status, headers, payload = answer
             if isinstance(payload, str):
                 payload = payload.encode()
@@ -882,7 +776,7 @@ class AwsProxy:
         handler.send_raw(*resp, head=head)
 
     def _forward(self, handler: _Handler, body: bytes, call: ApiCall) -> Response | None:
-        conn = http.client.HTTPConnection(self._up_host, self._up_port, timeout=self.upstream_timeout)
+        conn = http.client.HTTPConnection(self._up_host, self._up_port, timeout=UPSTREAM_TIMEOUT_SECONDS)
         try:
             conn.putrequest(handler.command, self._up_prefix + handler.path,
                             skip_host=True, skip_accept_encoding=True)
@@ -912,9 +806,6 @@ class AwsProxy:
             return None
         finally:
             conn.close()
-        with self._lock:
-            call.forwarded = True
-            call.upstream_status = status
         return status, headers, payload
 
     def _apply_response_hooks(self, call: ApiCall, resp: Response) -> Response:
@@ -933,96 +824,11 @@ class AwsProxy:
         return status, headers, payload
 
     # -- control plane -------------------------------------------------
-    def _control(self, handler: _Handler, body: bytes) -> None:
+    def _control(self, handler: _Handler, body: bytes) -> None:  # noqa: ARG002 - no endpoint takes a body
         path = urllib.parse.urlsplit(handler.path).path[len(CONTROL_PREFIX):].strip("/")
-        method = handler.command
-        try:
-            if path == "health" and method == "GET":
-                return handler.send_raw(*json_response(200, {"ok": True, "upstream": self.upstream}))
-            if path == "stats" and method == "GET":
-                return handler.send_raw(*json_response(200, self.stats()))
-            if path == "reset" and method == "POST":
-                self.reset()
-                return handler.send_raw(*json_response(200, {"ok": True}))
-            if path == "faults" and method == "DELETE":
-                self.clear_faults()
-                return handler.send_raw(*json_response(200, {"ok": True, "faults": None}))
-            if path == "faults" and method == "POST":
-                kwargs = json.loads(body) if body.strip() else None
-                if not kwargs:
-                    self.clear_faults()
-                else:
-                    if kwargs.get("latency") is not None:
-                        kwargs["latency"] = tuple(kwargs["latency"])
-                    self.set_faults(**kwargs)
-                with self._lock:
-                    faults = self._faults.describe() if self._faults else None
-                return handler.send_raw(*json_response(200, {"ok": True, "faults": faults}))
-            if path == "quotas" and method == "POST":
-                kwargs = json.loads(body) if body.strip() else None
-                if not kwargs:
-                    self.clear_quotas()
-                else:
-                    self.set_quotas(**kwargs)
-                return handler.send_raw(*json_response(200, {"ok": True, "quotas": self.quota_stats()}))
-            if path == "faults" and method == "GET":
-                with self._lock:
-                    faults = self._faults.describe() if self._faults else None
-                return handler.send_raw(*json_response(200, {"faults": faults}))
-        except (TypeError, ValueError) as exc:
-            return handler.send_raw(*json_response(400, {"ok": False, "error": str(exc)}))
-        return handler.send_raw(*json_response(404, {"ok": False, "error": f"no control endpoint {method} /{path}"}))
-
-
-# ---------------------------------------------------------------------------
-# out-of-process control
-# ---------------------------------------------------------------------------
-
-class ProxyControl:
-    """Drive a proxy running in another process through its control plane."""
-
-    def __init__(self, url: str, timeout: float = 10.0):
-        self.url = url.rstrip("/")
-        self.timeout = timeout
-
-    def _call(self, method: str, path: str, payload: Any = None) -> dict:
-        from tests.support.moto import http_request
-
-        data = json.dumps(payload).encode() if payload is not None else b"" if method != "GET" else None
-        status, body = http_request(method, f"{self.url}{CONTROL_PREFIX}{path}", data=data,
-                                    timeout=self.timeout, headers={"Content-Type": "application/json"})
-        result = json.loads(body or b"{}")
-        if status != 200:
-            raise RuntimeError(f"aws_proxy control {method} {path} failed: HTTP {status}: {result}")
-        return result
-
-    def stats(self) -> dict:
-        return self._call("GET", "stats")
-
-    def counts(self) -> collections.Counter:
-        return collections.Counter(self.stats()["ops"])
-
-    def write_count(self) -> int:
-        return self.stats()["write_count"]
-
-    def calls(self) -> list[dict]:
-        return self.stats()["calls"]
-
-    def reset(self) -> None:
-        self._call("POST", "reset")
-
-    def set_faults(self, **kwargs) -> dict:
-        return self._call("POST", "faults", kwargs)
-
-    def clear_faults(self) -> None:
-        self._call("DELETE", "faults")
-
-    def set_quotas(self, **kwargs) -> dict:
-        """``{"latency": s, "burst_seconds": s}``; AWS_QUOTAS apply (JSON cannot carry the op sets)."""
-        return self._call("POST", "quotas", dict(kwargs, quotas=None))
-
-    def clear_quotas(self) -> None:
-        self._call("POST", "quotas", {})
+        if path == "stats" and handler.command == "GET":
+            return handler.send_raw(*json_response(200, self.stats()))
+        return handler.send_raw(*json_response(404, {"error": f"no control endpoint {handler.command} /{path}"}))
 
 
 # ---------------------------------------------------------------------------
@@ -1078,7 +884,6 @@ class _SecretScopedRule:
     def __init__(self, secret_name: str, ops: Iterable[str] | None = None):
         self.secret_name = secret_name
         self.ops = frozenset(ops) if ops is not None else None
-        self.hits = 0  # number of calls this rule answered
 
     def _applies(self, op: str | None) -> bool:
         return self.ops is None or op in self.ops
@@ -1123,17 +928,13 @@ class AccessDeniedFor(_SecretScopedRule):
         sid = self._matches(body)
         if sid is None:
             return None
-        self.hits += 1
         return error_response("AccessDeniedException", self._message(op, sid), 400)
 
     def on_response(self, service, op, request_body, status, response_body):  # noqa: ARG002
         if op != "BatchGetSecretValue" or status != 200 or not _is_sm(service, op) or not self._applies(op):
             return None
-        new = self._split_batch(response_body, "AccessDeniedException",
-                                self._message("GetSecretValue", self.secret_name))
-        if new is not None:
-            self.hits += 1
-        return new
+        return self._split_batch(response_body, "AccessDeniedException",
+                                 self._message("GetSecretValue", self.secret_name))
 
     def __repr__(self) -> str:
         return f"access_denied_for({self.secret_name!r}, ops={sorted(self.ops) if self.ops else None})"
@@ -1154,10 +955,10 @@ class ScheduledForDeletion(_SecretScopedRule):
 
     EXEMPT = frozenset({"RestoreSecret", "DescribeSecret"})
 
-    def __init__(self, secret_name: str, deleted_date: float | None = None):
+    def __init__(self, secret_name: str):
         super().__init__(secret_name)
         self.active = True
-        self.deleted_date = deleted_date if deleted_date is not None else time.time() - 3600
+        self.deleted_date = time.time() - 3600
 
     def on_request(self, service, op, body, call_index):  # noqa: ARG002
         if not self.active or not _is_sm(service, op):
@@ -1166,7 +967,6 @@ class ScheduledForDeletion(_SecretScopedRule):
             return None
         if self._matches(body) is None:
             return None
-        self.hits += 1
         if op == "CreateSecret":
             return error_response(
                 "InvalidRequestException",
@@ -1211,40 +1011,6 @@ class ScheduledForDeletion(_SecretScopedRule):
         return f"scheduled_for_deletion({self.secret_name!r}, active={self.active})"
 
 
-class FailCalls:
-    """Fail chosen occurrences (1-based) of one op with a given fault kind.
-
-    ``fail_calls("PutSecretValue", "drop_after", calls={1})`` loses the answer
-    of the first PutSecretValue only -- deterministic, independent of any seed.
-    """
-
-    def __init__(self, op: str, kind: str = "throttle", calls: Iterable[int] = (1,)):
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"kind must be one of {FAULT_KINDS}")
-        self.op = op
-        self.kind = kind
-        self.calls = frozenset(calls)
-        self.seen = 0
-        self._lock = threading.Lock()
-
-    def on_request(self, service, op, body, call_index):  # noqa: ARG002
-        if op != self.op:
-            return None
-        with self._lock:
-            self.seen += 1
-            nth = self.seen
-        if nth not in self.calls:
-            return None
-        if self.kind == "throttle":
-            return error_response("ThrottlingException", "Rate exceeded", 400)
-        if self.kind == "internal":
-            return error_response("InternalServiceError", "An error occurred on the server side (injected by aws_proxy).", 500)
-        return DROP if self.kind == "drop_before" else DROP_AFTER
-
-    def __repr__(self) -> str:
-        return f"fail_calls({self.op!r}, {self.kind!r}, calls={sorted(self.calls)})"
-
-
 def eventual_consistency_hide_new(seconds: float) -> EventualConsistencyHideNew:
     """Rule: ListSecrets omits secrets whose CreateSecret passed through the proxy < ``seconds`` ago."""
     return EventualConsistencyHideNew(seconds)
@@ -1258,38 +1024,3 @@ def access_denied_for(secret_name: str, ops: Iterable[str] | None = None) -> Acc
 def scheduled_for_deletion(secret_name: str) -> ScheduledForDeletion:
     """Rule: the secret behaves as if scheduled for deletion (see :class:`ScheduledForDeletion`)."""
     return ScheduledForDeletion(secret_name)
-
-
-def fail_calls(op: str, kind: str = "throttle", calls: Iterable[int] = (1,)) -> FailCalls:
-    """Rule: the listed occurrences (1-based) of ``op`` get fault ``kind``."""
-    return FailCalls(op, kind, calls)
-
-
-# ---------------------------------------------------------------------------
-# command line
-# ---------------------------------------------------------------------------
-
-def main(argv: list[str] | None = None) -> int:
-    from tests.support.moto import wait_for_signal, write_port_file
-
-    parser = argparse.ArgumentParser(prog="python -m tests.support.aws_proxy",
-                                     description="Counting / fault-injecting loopback proxy in front of moto.")
-    parser.add_argument("--upstream", required=True, help="upstream base URL, e.g. http://127.0.0.1:5000")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--port-file", help="write the proxy URL to this file once listening")
-    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
-    args = parser.parse_args(argv)
-
-    proxy = AwsProxy(args.upstream, args.port, verbose=args.verbose).start()
-    try:
-        print(proxy.url, flush=True)
-        if args.port_file:
-            write_port_file(args.port_file, proxy.url)
-        wait_for_signal()
-    finally:
-        proxy.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,12 +7,17 @@ Usage from Python::
         ...
         moto.reset()
 
-Usage from the command line (benchmark, molecule, manual debugging)::
+``MotoServer`` serves pytest (tests/integration/conftest.py) and the benchmark (tests/benchmarks), which own
+moto for as long as they run. Molecule's create/destroy playbooks and the demo need a moto that outlives the
+command that started it, so the same class runs behind a detached process::
 
-    python -m tests.support.moto [--port 0] [--port-file PATH]
+    python -m tests.support.moto start --state-dir DIR [--proxy]   moto (and the counting proxy) in the background;
+                                                                  prints and writes DIR/moto.json (URLs, PID)
+    python -m tests.support.moto stop --state-dir DIR              stops them (by the PID in DIR/moto.json)
 
-prints the URL on stdout, optionally writes it to ``PATH`` and runs until
-SIGTERM / SIGINT, then stops moto.
+A ``moto_server`` process rather than moto's in-process ``ThreadedMotoServer``: moto's work stays out of the
+interpreter that runs the proxy and the benchmark's clock (no GIL shared with them), and it can outlive
+``ansible-playbook`` runs and Molecule's create/destroy steps.
 
 Only the standard library is used here; all traffic stays on 127.0.0.1.
 """
@@ -20,6 +25,7 @@ Only the standard library is used here; all traffic stays on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -33,7 +39,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-__all__ = ["MotoServer", "MotoServerError", "find_moto_server", "free_port", "http_request"]
+__all__ = ["MotoServer", "MotoServerError", "find_moto_server", "free_port", "http_request", "start", "stop"]
 
 HOST = "127.0.0.1"
 
@@ -224,11 +230,10 @@ class MotoServer:
         return f"<MotoServer {self.url if self.port else '-'} {state}>"
 
 
-def write_port_file(path: str | os.PathLike, url: str) -> None:
-    """Atomically write ``url`` (plus newline) to ``path``."""
-    path = Path(path)
+def _write_json(path: Path, data: dict) -> None:
+    """Write ``data`` to ``path`` atomically (a reader never sees half a file)."""
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(url + "\n")
+    tmp.write_text(json.dumps(data, sort_keys=True) + "\n")
     os.replace(tmp, path)
 
 
@@ -247,28 +252,110 @@ def wait_for_signal(alive=None) -> bool:
     return True
 
 
+# ---------------------------------------------------------------------------
+# The launcher of the callers that outlive one process: Molecule's create/destroy playbooks and the demo.
+# `start` detaches a `serve` process (a session of its own, so it survives the playbook or shell that started it)
+# which runs moto_server as its child and, with --proxy, the counting proxy in a thread; `stop` ends that session.
+# ---------------------------------------------------------------------------
+
+STATE_FILE = "moto.json"
+
+
+def serve(state_dir: Path, *, proxy: bool = False) -> int:
+    """Run moto (and the proxy) until SIGTERM; ``state_dir/moto.json`` says where, once they answer."""
+    with MotoServer(log_path=state_dir / "moto.log") as moto:
+        state = {"pid": os.getpid(), "moto_url": moto.url, "endpoint": moto.url}
+        counting_proxy = None
+        if proxy:
+            from tests.support.aws_proxy import AwsProxy
+
+            counting_proxy = AwsProxy(moto.url).start()
+            state.update(proxy_url=counting_proxy.url, endpoint=counting_proxy.url)
+        try:
+            _write_json(state_dir / STATE_FILE, state)
+            if not wait_for_signal(lambda: moto.running):
+                print(f"error: moto_server died\n{moto.log_text()}", file=sys.stderr)
+                return 1
+        finally:
+            if counting_proxy is not None:
+                counting_proxy.stop()
+    return 0
+
+
+def start(state_dir: Path, *, proxy: bool = False, timeout: float = 60.0) -> dict:
+    """Start a detached ``serve`` (stopping the one ``state_dir`` names, if any) and return its state."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    stop(state_dir)
+    repo_root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-m", "tests.support.moto", "serve", "--state-dir", str(state_dir)]
+    with open(state_dir / "serve.log", "ab") as log:
+        process = subprocess.Popen(command + (["--proxy"] if proxy else []), cwd=repo_root, stdin=subprocess.DEVNULL,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    state_file = state_dir / STATE_FILE
+    deadline = time.monotonic() + timeout
+    while not state_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            _end_session(process.pid)
+            raise MotoServerError(f"moto did not start (rc={process.poll()}); see {state_dir / 'serve.log'}")
+        time.sleep(0.1)
+    return json.loads(state_file.read_text())
+
+
+def stop(state_dir: Path) -> dict:
+    """Stop what ``start`` started in ``state_dir`` (by the PID it recorded); ``{"stopped": [pid]}`` or ``[]``."""
+    state_file = state_dir / STATE_FILE
+    if not state_file.exists():
+        return {"stopped": []}
+    pid = json.loads(state_file.read_text())["pid"]
+    stopped = [pid] if _end_session(pid) else []
+    state_file.unlink()
+    return {"stopped": stopped}
+
+
+def _session_alive(pid: int) -> bool:
+    try:  # reap it if it is our child (a zombie still counts as a member of its group)
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _end_session(pid: int, timeout: float = 15.0) -> bool:
+    """SIGTERM the ``serve`` process (it stops moto and the proxy), then SIGKILL whatever of its session is left."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while _session_alive(pid):
+        if time.monotonic() > deadline:
+            os.killpg(pid, signal.SIGKILL)
+            break
+        time.sleep(0.1)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.support.moto", description=__doc__.split("\n", maxsplit=1)[0])
-    parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
-    parser.add_argument("--port-file", help="write the server URL to this file once it answers")
-    parser.add_argument("--startup-timeout", type=float, default=30.0)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in ("start", "serve", "stop"):
+        command = commands.add_parser(name)
+        command.add_argument("--state-dir", type=Path, required=True, help=f"holds {STATE_FILE} and the logs")
+        if name != "stop":
+            command.add_argument("--proxy", action="store_true", help="put the counting proxy in front of moto")
     args = parser.parse_args(argv)
-
-    server = MotoServer(args.port, startup_timeout=args.startup_timeout)
+    if args.command == "serve":
+        return serve(args.state_dir, proxy=args.proxy)
     try:
-        server.start()
+        result = start(args.state_dir, proxy=args.proxy) if args.command == "start" else stop(args.state_dir)
     except MotoServerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    try:
-        print(server.url, flush=True)
-        if args.port_file:
-            write_port_file(args.port_file, server.url)
-        if not wait_for_signal(lambda: server.running):
-            print(f"error: moto_server died\n{server.log_text()}", file=sys.stderr)
-            return 1
-    finally:
-        server.stop()
+    print(json.dumps(result, sort_keys=True))
     return 0
 
 
