@@ -2,7 +2,7 @@
 # Copyright: Contributors to the envops.aws_secrets collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The module object of aws_secrets_manager_set: value-free output without ansible-core's leaf masking.
+"""The module object and main() of aws_secrets_manager_set: value-free output without ansible-core's leaf masking.
 
 ansible-core registers every leaf of a no_log option (``"5432"``, ``"1"``, ``"payments"``) and replaces
 those strings wherever they occur in the result, at a cost of (result strings x registered strings).
