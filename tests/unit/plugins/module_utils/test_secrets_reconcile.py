@@ -159,3 +159,17 @@ def test_a_service_owned_secret_is_reported_and_never_written(make_params):
     assert entry["action"] == "skipped" and entry["ownership"] == "service" and aws.writes() == []
     assert outcome.warnings == ["rds-db is owned by the AWS service 'rds' (OwningService), so this module never "
                                 "changes it; declared changes (description) were not made"]
+
+
+def test_the_conflict_replan_compares_kms_keys_by_arn(make_params):
+    key_arn = "arn:aws:kms:us-east-1:" + ACCOUNT + ":key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    aws = FakeAws({"list_secrets": listing(),
+                   "create_secret": client_error("ResourceExistsException", "exists"),
+                   "describe_secret": {"Name": "a", "ARN": ARN.format("a"), "KmsKeyId": key_arn, "Tags": [OWNER_TAG],
+                                       "VersionIdsToStages": {"v9": ["AWSCURRENT"]}}},
+                  kms={"describe_key": {"KeyMetadata": {"Arn": key_arn, "KeyManager": "CUSTOMER"}}})
+    outcome = run_pipeline(make_params, aws, secrets=[{"name": "a", "kms_key_id": "alias/app"}])
+    (entry,) = outcome.result["secrets"]
+    assert entry["action"] == "unchanged" and entry["steps"] == [], "alias/app is the key in use, by ARN"
+    assert sorted(params["KeyId"] for _operation, params in aws.by_service["kms"].made) == ["alias/app", key_arn]
+    assert outcome.warnings == []
