@@ -2,6 +2,8 @@
 
 from botocore.exceptions import ClientError
 
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_mask import Masker
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_reconcile import Callers
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_reconcile import StateReads
@@ -75,7 +77,7 @@ def create_params(plan):
 
 def tags_set(plan):
     params = step_params(plan, "tag_resource")
-    return {tag["Key"]: tag["Value"] for tag in params["Tags"]} if params else {}
+    return boto3_tag_list_to_ansible_dict(params["Tags"]) if params else {}
 
 
 def tags_removed(plan):

@@ -1,6 +1,8 @@
 import collections
 import json
 
+import pytest
+
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_apply import apply_plans
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_declare import declare
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_plan import plan_all
@@ -59,15 +61,19 @@ def test_update_carries_metadata_and_value_together(make_params):
     assert outcomes[0].version_id == "t2"
 
 
-def test_conflicting_create_reconciles_with_the_described_secret(make_params):
+@pytest.mark.parametrize("described, action", [
+    ({"Description": "d"}, "unchanged"),
+    ({"OwningService": "rds"}, "skipped"),  # a service's secret after all: never written
+])
+def test_a_conflicting_create_is_replanned_from_the_described_secret(make_params, described, action):
     calls = FakeCalls({
         "create_secret": client_error("ResourceExistsException"),
-        "describe_secret": {"Name": "a", "ARN": ARN.format("a"), "Description": "d",
-                            "VersionIdsToStages": {"v9": ["AWSCURRENT"]}},
+        "describe_secret": dict({"Name": "a", "ARN": ARN.format("a"), "VersionIdsToStages": {"v9": ["AWSCURRENT"]}},
+                                **described),
     })
     outcomes = outcomes_of(make_params, calls, secrets=[{"name": "a", "value": "v", "description": "d"}])
     assert calls.operations() == ["create_secret", "describe_secret"]
-    assert outcomes[0].action == "unchanged" and outcomes[0].arn == ARN.format("a")
+    assert outcomes[0].action == action and outcomes[0].arn == ARN.format("a") and not outcomes[0].wrote
 
 
 def test_lost_answer_of_our_own_create_counts_as_created(make_params):
@@ -155,17 +161,6 @@ def test_reconcile_uses_the_one_describe_for_replicas_too(make_params):
     outcomes = outcomes_of(make_params, calls, names=["a"], replica_regions=[{"region": "eu-west-1"}])
     assert calls.operations() == ["create_secret", "describe_secret", "replicate_secret_to_regions"]
     assert outcomes[0].action == "updated"
-
-
-def test_a_conflicting_create_on_a_service_owned_secret_writes_nothing_more(make_params):
-    calls = FakeCalls({
-        "create_secret": client_error("ResourceExistsException"),
-        "describe_secret": {"Name": "a", "ARN": ARN.format("a"), "OwningService": "rds",
-                            "VersionIdsToStages": {"v9": ["AWSCURRENT"]}},
-    })
-    outcomes = outcomes_of(make_params, calls, secrets=[{"name": "a", "value": "v", "description": "d"}])
-    assert calls.operations() == ["create_secret", "describe_secret"]
-    assert outcomes[0].action == "skipped" and not outcomes[0].wrote
 
 
 def test_json_merge_writes_the_merged_object_and_adopt_tags(make_params):

@@ -4,6 +4,9 @@ import json
 
 import pytest
 
+from tests.support.aws_proxy import WRITE_OPERATIONS
+
+from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_apply import api_operation_name
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_mask import Masker
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_reconcile import RunFailure
 from ansible_collections.envops.aws_secrets.plugins.module_utils._secrets_reconcile import run
@@ -14,9 +17,7 @@ from .fakes import client_error
 ACCOUNT = "123456789012"
 ARN = "arn:aws:secretsmanager:us-east-1:" + ACCOUNT + ":secret:{0}-AbCdEf"
 OWNER_TAG = {"Key": "envops:managed-by", "Value": "envops.aws_secrets"}
-READ_OPERATIONS = {"list_secrets", "describe_secret", "get_resource_policy", "list_secret_version_ids",
-                   "batch_get_secret_value", "get_secret_value", "validate_resource_policy", "describe_key",
-                   "get_key_policy", "get_caller_identity"}
+
 
 
 class FakeAws:
@@ -35,7 +36,7 @@ class FakeAws:
 
     def writes(self):
         return [operation for calls in self.by_service.values() for operation in calls.operations()
-                if operation not in READ_OPERATIONS]
+                if api_operation_name(operation) in WRITE_OPERATIONS]
 
 
 def listing(*entries):
