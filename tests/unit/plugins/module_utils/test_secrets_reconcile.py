@@ -19,7 +19,6 @@ ARN = "arn:aws:secretsmanager:us-east-1:" + ACCOUNT + ":secret:{0}-AbCdEf"
 OWNER_TAG = {"Key": "envops:managed-by", "Value": "envops.aws_secrets"}
 
 
-
 class FakeAws:
     """One FakeCalls per service; records which callers the pipeline asked for."""
 
